@@ -1,0 +1,99 @@
+"""nucleus-convert: labelled datasets to and from Scale Nucleus payloads.
+
+>>> import nucleus_convert as nc
+>>> result = nc.convert("instances_val2017.json", "out/", to="nucleus")  # doctest: +SKIP
+>>> dataset = nc.read("out/")                                             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from nucleus_convert._version import __version__
+from nucleus_convert.api import WriteResult, convert, get_format, read, write
+from nucleus_convert.errors import (
+    DestinationError,
+    FormatError,
+    InputError,
+    NucleusConvertError,
+    OutputError,
+    PluginError,
+)
+from nucleus_convert.hookspecs import hookimpl
+from nucleus_convert.loss import LossReport
+from nucleus_convert.model import (
+    ANNOTATION_KINDS,
+    Annotation,
+    Box,
+    CameraParams,
+    Category,
+    Cuboid,
+    Dataset,
+    Frame,
+    Header,
+    ImageCategory,
+    ImageMedia,
+    InstanceMask,
+    Item,
+    Keypoint,
+    Keypoints,
+    MaskRef,
+    MultiCategory,
+    PointCloudMedia,
+    Polygon,
+    Polyline,
+    Scene,
+    SceneCategory,
+    Segment,
+    Segmentation,
+    Skeleton,
+    Taxonomy,
+    Visibility,
+)
+from nucleus_convert.registry import Format, Option, Registrar, WriteSummary
+
+__all__ = [
+    "ANNOTATION_KINDS",
+    "Annotation",
+    "Box",
+    "CameraParams",
+    "Category",
+    "Cuboid",
+    "Dataset",
+    "DestinationError",
+    "Format",
+    "FormatError",
+    "Frame",
+    "Header",
+    "ImageCategory",
+    "ImageMedia",
+    "InputError",
+    "InstanceMask",
+    "Item",
+    "Keypoint",
+    "Keypoints",
+    "LossReport",
+    "MaskRef",
+    "MultiCategory",
+    "NucleusConvertError",
+    "Option",
+    "OutputError",
+    "PluginError",
+    "PointCloudMedia",
+    "Polygon",
+    "Polyline",
+    "Registrar",
+    "Scene",
+    "SceneCategory",
+    "Segment",
+    "Segmentation",
+    "Skeleton",
+    "Taxonomy",
+    "Visibility",
+    "WriteResult",
+    "WriteSummary",
+    "__version__",
+    "convert",
+    "get_format",
+    "hookimpl",
+    "read",
+    "write",
+]

@@ -1,0 +1,140 @@
+"""The Python API: ``read``, ``write`` and ``convert``, the same verbs as the CLI.
+
+Writing is all-or-nothing: the writer works in a temporary sibling of the destination, which
+is renamed into place only when everything was written; on any error the partial output is
+removed and the destination is as it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nucleus_convert._io import gc_paused
+from nucleus_convert.errors import DestinationError, FormatError
+from nucleus_convert.loss import LossReport
+from nucleus_convert.model import Dataset, Item
+from nucleus_convert.plugins import get_registry
+from nucleus_convert.registry import Format, WriteSummary
+
+__all__ = ["WriteResult", "convert", "get_format", "read", "write"]
+
+
+@dataclass(slots=True)
+class WriteResult:
+    """What a write produced and what it could not carry."""
+
+    path: Path
+    format: str
+    summary: WriteSummary
+    report: LossReport
+
+
+def get_format(name: str) -> Format:
+    """The registered format called ``name``."""
+    return get_registry().get(name)
+
+
+def _reader_for(src: Path, fmt: str | None) -> Format:
+    registry = get_registry()
+    if fmt is None:
+        return registry.detect(src)
+    f = registry.get(fmt)
+    if f.read is None:
+        raise FormatError(f"format {f.name!r} cannot be read (plugin {f.plugin!r} gives no reader)")
+    if not src.exists():
+        raise FormatError(f"{src}: no such file or directory")
+    return f
+
+
+def read(src: str | Path, fmt: str | None = None, **options: Any) -> Dataset:
+    """Read ``src`` in format ``fmt`` (detected when ``None``) into a streaming Dataset."""
+    path = Path(src)
+    f = _reader_for(path, fmt)
+    assert f.read is not None
+    return f.read(path, f.parse_options(options, for_write=False))
+
+
+def _check_destination(dst: Path, overwrite: bool) -> None:
+    if not dst.exists():
+        if not dst.parent.is_dir():
+            raise DestinationError(f"{dst}: parent folder {dst.parent} does not exist")
+        return
+    if dst.is_dir() and not any(dst.iterdir()):
+        return
+    if not overwrite:
+        raise DestinationError(f"{dst} exists and is not empty; pass --overwrite to replace it")
+
+
+def _publish(tmp_target: Path, dst: Path) -> None:
+    if dst.exists() or dst.is_symlink():
+        old = dst.with_name(f".{dst.name}.old-{uuid.uuid4().hex[:8]}")
+        dst.rename(old)
+        tmp_target.rename(dst)
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old)
+        else:
+            old.unlink()
+    else:
+        tmp_target.rename(dst)
+
+
+def write(
+    dataset: Dataset,
+    dst: str | Path,
+    fmt: str = "nucleus",
+    *,
+    overwrite: bool = False,
+    report: LossReport | None = None,
+    on_item: Callable[[Item], None] | None = None,
+    **options: Any,
+) -> WriteResult:
+    """Write ``dataset`` to ``dst`` in format ``fmt``; nothing is left behind on error."""
+    f = get_registry().get(fmt)
+    if f.write is None:
+        raise FormatError(
+            f"format {f.name!r} cannot be written (plugin {f.plugin!r} gives no writer)"
+        )
+    parsed = f.parse_options(options, for_write=True)
+    dst = Path(dst)
+    _check_destination(dst, overwrite)
+    report = report if report is not None else LossReport()
+    if on_item is not None:
+        dataset = Dataset(dataset.header, _tap(dataset.items, on_item), dataset.scenes)
+    workdir = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", suffix=".partial", dir=dst.parent))
+    try:
+        target = workdir / dst.name
+        with gc_paused():
+            summary = f.write(dataset, target, parsed, report)
+        _publish(target, dst)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return WriteResult(path=dst, format=f.name, summary=summary, report=report)
+
+
+def _tap(items: Iterator[Item], on_item: Callable[[Item], None]) -> Iterator[Item]:
+    for item in items:
+        on_item(item)
+        yield item
+
+
+def convert(
+    src: str | Path,
+    dst: str | Path,
+    *,
+    from_: str | None = None,
+    to: str = "nucleus",
+    overwrite: bool = False,
+    read_options: Mapping[str, Any] | None = None,
+    write_options: Mapping[str, Any] | None = None,
+    on_item: Callable[[Item], None] | None = None,
+) -> WriteResult:
+    """Read ``src`` (format ``from_`` or detected) and write it to ``dst`` as ``to``."""
+    with gc_paused():
+        dataset = read(src, from_, **(read_options or {}))
+    return write(dataset, dst, to, overwrite=overwrite, on_item=on_item, **(write_options or {}))

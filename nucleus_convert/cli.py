@@ -1,0 +1,307 @@
+"""The ``nucleus-convert`` command line.
+
+Errors that are about the input, the destination, a format or a plugin print one clear message
+on stderr and exit with status 2, without a traceback. ``roundtrip`` exits with 1 when it lost
+something both formats can carry.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from nucleus_convert import api
+from nucleus_convert._version import __version__
+from nucleus_convert.errors import NucleusConvertError
+from nucleus_convert.model import Item
+from nucleus_convert.plugins import get_registry, list_plugins
+
+__all__ = ["cli", "main"]
+
+EXIT_USAGE = 2
+EXIT_LOSS = 1
+
+
+def _parse_kv(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {value!r}", ctx=ctx, param=param)
+        out[key.strip()] = val
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="nucleus-convert")
+def cli() -> None:
+    """Convert labelled datasets to and from Scale Nucleus payloads."""
+
+
+@contextmanager
+def _progress(enabled: bool, label: str) -> Iterator[Callable[[Item], None] | None]:
+    if not enabled:
+        yield None
+        return
+    with click.progressbar(length=None, label=label, file=sys.stderr, show_pos=True) as bar:  # type: ignore[var-annotated]
+
+        def tick(_item: Item) -> None:
+            bar.update(1)
+
+        yield tick
+
+
+@cli.command()
+@click.argument("src", type=click.Path(path_type=Path))
+@click.argument("dst", type=click.Path(path_type=Path))
+@click.option("--from", "from_", metavar="FORMAT", help="Source format (detected when omitted).")
+@click.option(
+    "--to", "to", metavar="FORMAT", default="nucleus", show_default=True, help="Target format."
+)
+@click.option("--overwrite", is_flag=True, help="Replace DST when it exists and is not empty.")
+@click.option(
+    "-r",
+    "--read-option",
+    "read_options",
+    multiple=True,
+    callback=_parse_kv,
+    metavar="KEY=VALUE",
+    help="Reader option (repeatable).",
+)
+@click.option(
+    "-w",
+    "--write-option",
+    "write_options",
+    multiple=True,
+    callback=_parse_kv,
+    metavar="KEY=VALUE",
+    help="Writer option (repeatable).",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on stderr (default: when stderr is a terminal).",
+)
+def convert(
+    src: Path,
+    dst: Path,
+    from_: str | None,
+    to: str,
+    overwrite: bool,
+    read_options: dict[str, str],
+    write_options: dict[str, str],
+    progress: bool | None,
+) -> None:
+    """Convert SRC into DST (written whole or not at all)."""
+    show = sys.stderr.isatty() if progress is None else progress
+    start = time.perf_counter()
+    with _progress(show, "converting") as tick:
+        result = api.convert(
+            src,
+            dst,
+            from_=from_,
+            to=to,
+            overwrite=overwrite,
+            read_options=read_options,
+            write_options=write_options,
+            on_item=tick,
+        )
+    elapsed = time.perf_counter() - start
+    if result.report.has_loss():
+        click.echo("loss report (what the target could not carry):", err=True)
+        click.echo(result.report.format_table(only_loss=True), err=True)
+    click.echo(
+        f"wrote {result.path} ({result.format}): {result.summary.describe()} in {elapsed:.2f} s"
+    )
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def formats(as_json: bool) -> None:
+    """List the formats, what they read and write, and the plugin they come from."""
+    rows: list[dict[str, Any]] = [
+        {
+            "name": f.name,
+            "read": f.read is not None,
+            "write": f.write is not None,
+            "kinds": sorted(f.kinds),
+            "plugin": f.plugin,
+            "description": f.description,
+        }
+        for f in get_registry()
+    ]
+    if as_json:
+        click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+        return
+    table = [
+        [
+            r["name"],
+            ("r" if r["read"] else "-") + ("w" if r["write"] else "-"),
+            ", ".join(r["kinds"]),
+            r["plugin"],
+        ]
+        for r in rows
+    ]
+    _print_table(["format", "r/w", "kinds carried", "plugin"], table)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def plugins(as_json: bool) -> None:
+    """List loaded plugins, their distribution and version, and the formats they registered."""
+    infos = list_plugins()
+    if as_json:
+        click.echo(
+            orjson.dumps(
+                [
+                    {
+                        "name": p.name,
+                        "distribution": p.distribution,
+                        "version": p.version,
+                        "builtin": p.builtin,
+                        "formats": p.formats,
+                    }
+                    for p in infos
+                ],
+                option=orjson.OPT_INDENT_2,
+            ).decode()
+        )
+        return
+    _print_table(
+        ["plugin", "distribution", "version", "formats"],
+        [
+            [
+                p.name + (" (built-in)" if p.builtin else ""),
+                p.distribution,
+                p.version,
+                ", ".join(p.formats),
+            ]
+            for p in infos
+        ],
+    )
+
+
+@cli.command()
+@click.argument("src", type=click.Path(path_type=Path))
+@click.option("--via", required=True, metavar="FORMAT", help="Format to go through and back.")
+@click.option("--from", "from_", metavar="FORMAT", help="Source format (detected when omitted).")
+@click.option(
+    "--tolerance",
+    type=float,
+    default=1e-6,
+    show_default=True,
+    help="Absolute tolerance for geometry.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def roundtrip(src: Path, via: str, from_: str | None, tolerance: float, as_json: bool) -> None:
+    """Convert SRC through another format and back, and report what was lost.
+
+    Exits with 1 when something both formats can carry was lost.
+    """
+    from nucleus_convert.roundtrip import roundtrip as run
+
+    result = run(src, via, from_=from_, tolerance=tolerance)
+    if as_json:
+        click.echo(
+            orjson.dumps(
+                {
+                    "source_format": result.source_format,
+                    "via": result.via_format,
+                    "ok": result.ok,
+                    "carried_by_both": sorted(result.carried_by_both),
+                    "unexpected": [[e.kind, e.field] for e in result.unexpected],
+                    "report": result.report.to_json(),
+                },
+                option=orjson.OPT_INDENT_2,
+            ).decode()
+        )
+    else:
+        click.echo(
+            f"{src} ({result.source_format}) -> {result.via_format} -> {result.source_format}"
+        )
+        click.echo(result.report.format_table())
+        if result.ok:
+            click.echo("round trip OK: nothing lost that both formats can carry")
+        else:
+            lost = ", ".join(f"{e.kind}.{e.field}" for e in result.unexpected)
+            click.echo(f"round trip LOST data both formats can carry: {lost}")
+    if not result.ok:
+        sys.exit(EXIT_LOSS)
+
+
+@cli.command()
+@click.argument("src", type=click.Path(path_type=Path))
+@click.option("--from", "from_", metavar="FORMAT", help="Source format (detected when omitted).")
+@click.option(
+    "-r",
+    "--read-option",
+    "read_options",
+    multiple=True,
+    callback=_parse_kv,
+    metavar="KEY=VALUE",
+    help="Reader option (repeatable).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def inspect(src: Path, from_: str | None, read_options: dict[str, str], as_json: bool) -> None:
+    """Read SRC completely (validating it) and count what it holds."""
+    fmt = api.get_format(from_).name if from_ else get_registry().detect(src).name
+    dataset = api.read(src, fmt, **read_options)
+    counts: Counter[str] = Counter()
+    for item in dataset.items:
+        counts["items"] += 1
+        for ann in item.annotations:
+            counts[ann.kind + (" predictions" if ann.prediction else "")] += 1
+    counts["scenes"] = len(dataset.scenes)
+    for scene in dataset.scenes:
+        for ann in scene.annotations:
+            counts[ann.kind + (" predictions" if ann.prediction else "")] += 1
+    counts["categories"] = len(dataset.header.categories)
+    summary: dict[str, Any] = {
+        "format": fmt,
+        "path": str(src),
+        "counts": dict(sorted(counts.items())),
+    }
+    if as_json:
+        click.echo(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
+        return
+    click.echo(f"{src} ({fmt}): valid")
+    _print_table(["what", "count"], [[k, str(v)] for k, v in summary["counts"].items() if v])
+
+
+def _print_table(head: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    for r in [head, *rows]:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning our errors into one line and exit status 2."""
+    try:
+        rc = cli.main(args=argv, prog_name="nucleus-convert", standalone_mode=False)
+    except NucleusConvertError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    if isinstance(rc, int) and rc:
+        sys.exit(rc)
+
+
+if __name__ == "__main__":
+    main()

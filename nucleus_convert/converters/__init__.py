@@ -1,0 +1,1 @@
+"""Built-in formats, one module each, registered through the same hook as third parties."""

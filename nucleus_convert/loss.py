@@ -1,0 +1,157 @@
+"""The loss report: what a conversion kept, approximated, dropped or could not upload.
+
+Writers record what the target format cannot carry; the round-trip comparison records what
+changed. Counts are kept per ``(kind, field)``: ``kind`` is an annotation kind (``box``,
+``segmentation``...) or ``item``/``scene``/``header``; ``field`` names the part concerned
+(``*`` for the whole record). Nothing a converter leaves behind may go unrecorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import Any
+
+__all__ = ["STATUSES", "LossEntry", "LossReport"]
+
+STATUSES = ("kept", "approximated", "dropped", "changed", "not_uploadable")
+"""``approximated``: kept within a stated tolerance or by a documented substitute;
+``dropped``: not in the output at all; ``changed``: present but different beyond tolerance
+(round trips only); ``not_uploadable``: written, but the Nucleus API does not accept it."""
+
+_LOSSY = ("approximated", "dropped", "changed")
+
+
+@dataclass(slots=True)
+class LossEntry:
+    """Counts for one ``(kind, field)`` and the first reason given for each lossy status."""
+
+    kind: str
+    field: str
+    counts: dict[str, int] = dc_field(default_factory=dict)
+    reasons: dict[str, str] = dc_field(default_factory=dict)
+    examples: list[str] = dc_field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return self.counts.get(status, 0)
+
+
+@dataclass(slots=True)
+class LossReport:
+    """Accumulates counts; merge reports from both legs of a round trip with :meth:`merge`."""
+
+    entries: dict[tuple[str, str], LossEntry] = dc_field(default_factory=dict)
+    max_examples: int = 5
+
+    def record(
+        self,
+        status: str,
+        kind: str,
+        field: str = "*",
+        n: int = 1,
+        *,
+        reason: str | None = None,
+        example: str | None = None,
+    ) -> None:
+        """Add ``n`` to the count of ``status`` for ``(kind, field)``."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown loss status {status!r}")
+        if n <= 0:
+            return
+        entry = self.entries.get((kind, field))
+        if entry is None:
+            entry = self.entries[(kind, field)] = LossEntry(kind, field)
+        entry.counts[status] = entry.counts.get(status, 0) + n
+        if reason and status not in entry.reasons:
+            entry.reasons[status] = reason
+        if example and len(entry.examples) < self.max_examples:
+            entry.examples.append(example)
+
+    def kept(self, kind: str, field: str = "*", n: int = 1) -> None:
+        self.record("kept", kind, field, n)
+
+    def approximated(self, kind: str, field: str = "*", n: int = 1, **why: Any) -> None:
+        self.record("approximated", kind, field, n, **why)
+
+    def dropped(self, kind: str, field: str = "*", n: int = 1, **why: Any) -> None:
+        self.record("dropped", kind, field, n, **why)
+
+    def changed(self, kind: str, field: str = "*", n: int = 1, **why: Any) -> None:
+        self.record("changed", kind, field, n, **why)
+
+    def not_uploadable(self, kind: str, field: str = "*", n: int = 1, **why: Any) -> None:
+        self.record("not_uploadable", kind, field, n, **why)
+
+    def merge(self, other: LossReport) -> None:
+        """Add every count of ``other`` into this report."""
+        for (kind, fld), entry in other.entries.items():
+            for status, n in entry.counts.items():
+                self.record(status, kind, fld, n, reason=entry.reasons.get(status))
+            mine = self.entries[(kind, fld)]
+            room = self.max_examples - len(mine.examples)
+            if room > 0:
+                mine.examples.extend(entry.examples[:room])
+
+    def __iter__(self) -> Iterator[LossEntry]:
+        return iter(sorted(self.entries.values(), key=lambda e: (e.kind, e.field)))
+
+    def lossy_entries(self) -> list[LossEntry]:
+        """Entries with anything approximated, dropped or changed."""
+        return [e for e in self if any(e.count(s) for s in _LOSSY)]
+
+    def has_loss(self) -> bool:
+        return bool(self.lossy_entries())
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """A JSON-ready list, one object per ``(kind, field)``, sorted."""
+        out: list[dict[str, Any]] = []
+        for e in self:
+            row: dict[str, Any] = {"kind": e.kind, "field": e.field}
+            row.update({s: e.count(s) for s in STATUSES})
+            if e.reasons:
+                row["reasons"] = dict(e.reasons)
+            if e.examples:
+                row["examples"] = list(e.examples)
+            out.append(row)
+        return out
+
+    @classmethod
+    def from_json(cls, rows: list[dict[str, Any]]) -> LossReport:
+        report = cls()
+        for row in rows:
+            for status in STATUSES:
+                report.record(
+                    status,
+                    row["kind"],
+                    row["field"],
+                    int(row.get(status, 0)),
+                    reason=row.get("reasons", {}).get(status),
+                )
+            for ex in row.get("examples", []):
+                entry = report.entries.get((row["kind"], row["field"]))
+                if entry is not None and len(entry.examples) < report.max_examples:
+                    entry.examples.append(ex)
+        return report
+
+    def format_table(self, *, only_loss: bool = False) -> str:
+        """A plain-text table (kind, field, one column per status, reason)."""
+        entries = self.lossy_entries() if only_loss else list(self)
+        if not entries:
+            return "nothing lost"
+        head = ["kind", "field", *STATUSES, "reason"]
+        rows = [
+            [
+                e.kind,
+                e.field,
+                *(str(e.count(s)) for s in STATUSES),
+                "; ".join(e.reasons.values()),
+            ]
+            for e in entries
+        ]
+        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head) - 1)]
+        lines = []
+        for r in [head, *rows]:
+            cells = [c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)]
+            lines.append("  ".join([*cells, r[-1]]).rstrip())
+        return "\n".join(lines)

@@ -1,0 +1,403 @@
+"""The intermediate model every reader produces and every writer consumes.
+
+Conventions (see DESIGN.md; converters translate into these, never around them):
+
+* 2D geometry is in continuous pixel coordinates: the origin is the top-left corner of the
+  top-left pixel, x grows to the right and y grows down. A box is ``(x, y, width, height)``.
+* 3D geometry is right-handed, z up, in metres, in the point cloud's own frame. A cuboid is a
+  centre ``(x, y, z)``, dimensions ``(length along heading, width, height)`` and a yaw about +z
+  in radians.
+* Keypoint visibility is three-valued, as in COCO: unlabelled, labelled but hidden, visible.
+* Keypoint skeleton edges are 0-based indices into the keypoint list.
+* Instance masks keep their COCO RLE (``{"size": [h, w], "counts": ...}``, column-major) as it
+  came; pixels are decoded only by whoever needs them.
+* An annotation with a score (or explicitly marked ``prediction``) is a prediction.
+
+A :class:`Dataset` is a header, a one-shot iterator of :class:`Item` and a list of
+:class:`Scene`; writers consume the items as they stream, so output memory does not grow with
+the dataset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+__all__ = [
+    "ANNOTATION_KINDS",
+    "Annotation",
+    "Box",
+    "CameraParams",
+    "Category",
+    "Cuboid",
+    "Dataset",
+    "Frame",
+    "Header",
+    "ImageCategory",
+    "ImageMedia",
+    "InstanceMask",
+    "Item",
+    "Keypoint",
+    "Keypoints",
+    "MaskRef",
+    "MultiCategory",
+    "PointCloudMedia",
+    "Polygon",
+    "Polyline",
+    "Scene",
+    "SceneCategory",
+    "Segment",
+    "Segmentation",
+    "Skeleton",
+    "Taxonomy",
+    "Visibility",
+]
+
+
+class Visibility(IntEnum):
+    """Keypoint visibility, numbered as COCO's ``v`` flag."""
+
+    UNLABELLED = 0
+    HIDDEN = 1
+    VISIBLE = 2
+
+
+@dataclass(slots=True, kw_only=True)
+class Annotation:
+    """Fields every annotation kind carries.
+
+    ``attributes`` are free key/value pairs (Nucleus ``metadata``, COCO extra keys, VOC
+    ``difficult``...). ``extra`` holds format-specific fields that have no place in the model
+    (for example a Nucleus ``embedding_vector``) so that the same format can write them back.
+    """
+
+    kind: ClassVar[str] = "annotation"
+
+    label: str = ""
+    id: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    track_id: str | None = None
+    group_id: str | None = None
+    score: float | None = None
+    class_pdf: dict[str, float] | None = None
+    prediction: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.score is not None:
+            self.prediction = True
+
+
+@dataclass(slots=True, kw_only=True)
+class Box(Annotation):
+    """Axis-aligned box: top-left corner ``(x, y)`` and size, in continuous pixels."""
+
+    kind: ClassVar[str] = "box"
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(slots=True, kw_only=True)
+class Polygon(Annotation):
+    """One closed ring of ``(x, y)`` vertices (not repeated at the end).
+
+    A source object made of several rings becomes several polygons sharing ``group_id``.
+    """
+
+    kind: ClassVar[str] = "polygon"
+    points: list[tuple[float, float]]
+
+
+@dataclass(slots=True, kw_only=True)
+class Polyline(Annotation):
+    """An open chain of ``(x, y)`` vertices."""
+
+    kind: ClassVar[str] = "polyline"
+    points: list[tuple[float, float]]
+
+
+@dataclass(slots=True)
+class Keypoint:
+    """One keypoint; ``x``/``y`` are ``None`` only when nobody placed it."""
+
+    x: float | None
+    y: float | None
+    visibility: Visibility
+
+
+@dataclass(slots=True, kw_only=True)
+class Keypoints(Annotation):
+    """A set of named keypoints, with an optional 0-based skeleton."""
+
+    kind: ClassVar[str] = "keypoints"
+    points: list[Keypoint]
+    names: list[str]
+    skeleton: list[tuple[int, int]] | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class InstanceMask(Annotation):
+    """One instance's mask as COCO RLE, kept exactly as read (compressed or not)."""
+
+    kind: ClassVar[str] = "instance_mask"
+    rle: dict[str, Any]
+
+
+@dataclass(slots=True)
+class MaskRef:
+    """Where an index mask's pixels are: a local PNG, a remote URL, or an array in memory.
+
+    Pixels are loaded on demand (:meth:`load`), one item at a time.
+    """
+
+    path: str | None = None
+    array: npt.NDArray[np.integer[Any]] | None = None
+
+    def is_local(self) -> bool:
+        """True when the pixels can be read here (an array or an existing local file)."""
+        if self.array is not None:
+            return True
+        return self.path is not None and "://" not in self.path and Path(self.path).is_file()
+
+    def load(self) -> npt.NDArray[np.integer[Any]]:
+        """Return the ``(height, width)`` index array."""
+        if self.array is not None:
+            return self.array
+        if self.path is None:
+            raise ValueError("mask has neither pixels nor a path")
+        from nucleus_convert.geometry.masks import read_index_png
+
+        return read_index_png(Path(self.path))
+
+
+@dataclass(slots=True)
+class Segment:
+    """Maps one value of an index mask to a label (a class or one instance)."""
+
+    index: int
+    label: str
+    attributes: dict[str, Any] | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Segmentation(Annotation):
+    """Semantic or instance segmentation of a whole image: an index mask plus its segments."""
+
+    kind: ClassVar[str] = "segmentation"
+    mask: MaskRef
+    segments: list[Segment]
+
+
+@dataclass(slots=True, kw_only=True)
+class Cuboid(Annotation):
+    """3D box: centre, dimensions (length, width, height) and yaw about +z (radians)."""
+
+    kind: ClassVar[str] = "cuboid"
+    position: tuple[float, float, float]
+    dimensions: tuple[float, float, float]
+    yaw: float
+
+
+@dataclass(slots=True, kw_only=True)
+class ImageCategory(Annotation):
+    """A whole-item class label, optionally under a named taxonomy."""
+
+    kind: ClassVar[str] = "category"
+    taxonomy: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class MultiCategory(Annotation):
+    """Several whole-item labels under one taxonomy (``label`` stays empty)."""
+
+    kind: ClassVar[str] = "multicategory"
+    labels: list[str]
+    taxonomy: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class SceneCategory(Annotation):
+    """A class label for a whole scene; lives on :class:`Scene`, not on items."""
+
+    kind: ClassVar[str] = "scene_category"
+    taxonomy: str | None = None
+
+
+ANNOTATION_KINDS: dict[str, type[Annotation]] = {
+    cls.kind: cls
+    for cls in (
+        Box,
+        Polygon,
+        Polyline,
+        Keypoints,
+        InstanceMask,
+        Segmentation,
+        Cuboid,
+        ImageCategory,
+        MultiCategory,
+        SceneCategory,
+    )
+}
+
+
+@dataclass(slots=True)
+class ImageMedia:
+    """An image by path or URL, with its size in pixels when known."""
+
+    path: str
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(slots=True)
+class PointCloudMedia:
+    """A point cloud by path or URL, or its points in memory.
+
+    ``points`` is an ``(N, 4)`` float32 array of x, y, z, intensity (intensity in 0..1) in the
+    cloud's own frame (right-handed, z up, metres).
+    """
+
+    path: str | None = None
+    points: npt.NDArray[np.float32] | None = None
+
+    def load(self) -> npt.NDArray[np.float32]:
+        """Return the ``(N, 4)`` points, reading the file when they are not in memory."""
+        if self.points is not None:
+            return self.points
+        if self.path is None:
+            raise ValueError("point cloud has neither points nor a path")
+        from nucleus_convert.geometry.pointcloud import read_pointcloud_json
+
+        return read_pointcloud_json(Path(self.path))
+
+
+@dataclass(slots=True)
+class CameraParams:
+    """A pinhole camera's pose in the point cloud frame and its intrinsics (pixels).
+
+    ``heading`` is a Hamilton quaternion ``(x, y, z, w)`` rotating camera axes into the point
+    cloud frame; the camera looks along its own +z (Nucleus's documented convention).
+    ``distortion`` holds any of k1, k2, k3, k4, p1, p2.
+    """
+
+    position: tuple[float, float, float]
+    heading: tuple[float, float, float, float]
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+    camera_model: str | None = None
+    distortion: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Item:
+    """One image or point cloud and the annotations on it."""
+
+    reference_id: str
+    media: ImageMedia | PointCloudMedia | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    camera: CameraParams | None = None
+    annotations: list[Annotation] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Frame:
+    """One time step of a scene: sensor name to item reference id."""
+
+    sensors: dict[str, str]
+
+
+@dataclass(slots=True)
+class Scene:
+    """Items grouped into frames (for example a LiDAR sequence with cameras)."""
+
+    reference_id: str
+    frames: list[Frame] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    annotations: list[Annotation] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Category:
+    """A label the dataset declares, with the id and supercategory its source gave it."""
+
+    name: str
+    source_id: int | str | None = None
+    supercategory: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Skeleton:
+    """Keypoint names and 0-based skeleton edges declared for one label."""
+
+    names: list[str]
+    edges: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Taxonomy:
+    """A Nucleus taxonomy: a named set of labels for category annotations."""
+
+    name: str
+    labels: list[str] = field(default_factory=list)
+    type: str = "category"
+
+
+@dataclass(slots=True)
+class Header:
+    """Everything about a dataset that is not per item."""
+
+    categories: list[Category] = field(default_factory=list)
+    skeletons: dict[str, Skeleton] = field(default_factory=dict)
+    taxonomies: dict[str, Taxonomy] = field(default_factory=dict)
+    source: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Dataset:
+    """A header, a stream of items (iterate once) and the scenes that group them."""
+
+    header: Header
+    items: Iterator[Item]
+    scenes: list[Scene] = field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls,
+        items: Iterable[Item],
+        *,
+        header: Header | None = None,
+        scenes: Iterable[Scene] = (),
+    ) -> Dataset:
+        """Build a dataset from any iterable of items."""
+        return cls(header=header or Header(), items=iter(items), scenes=list(scenes))
+
+    def materialize(self) -> MaterializedDataset:
+        """Consume the item stream into a list, for code that must look twice."""
+        return MaterializedDataset(self.header, list(self.items), self.scenes)
+
+
+@dataclass(slots=True)
+class MaterializedDataset:
+    """A dataset whose items are in memory; :meth:`stream` gives a fresh :class:`Dataset`."""
+
+    header: Header
+    items: list[Item]
+    scenes: list[Scene]
+
+    def stream(self) -> Dataset:
+        """A streaming view over the same items and scenes."""
+        return Dataset(self.header, iter(self.items), self.scenes)

@@ -1,0 +1,464 @@
+"""Comparing two datasets, and round trips through another format.
+
+:func:`compare` matches items by reference id and, within an item, annotations of the same
+kind (ground truth and predictions apart) by id where the source gave one, then in order. Each
+field of each matched pair is counted in a :class:`~nucleus_convert.loss.LossReport`:
+
+* ``kept``: equal;
+* ``approximated``: numbers within the tolerance (absolute, in the unit of the geometry:
+  pixels, metres, radians) but not equal;
+* ``changed``: different beyond it; ``dropped``: missing on the other side.
+
+Masks are compared pixel by pixel, through their segments' labels, so a renumbered index mask
+still compares equal. An id the source did not have is not compared (writers may invent one).
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nucleus_convert.api import read, write
+from nucleus_convert.errors import FormatError
+from nucleus_convert.loss import LossEntry, LossReport
+from nucleus_convert.model import (
+    Annotation,
+    Box,
+    CameraParams,
+    Cuboid,
+    Dataset,
+    Header,
+    ImageCategory,
+    InstanceMask,
+    Item,
+    Keypoints,
+    MaterializedDataset,
+    MultiCategory,
+    Polygon,
+    Polyline,
+    Scene,
+    SceneCategory,
+    Segmentation,
+)
+from nucleus_convert.plugins import get_registry
+
+__all__ = ["DEFAULT_TOLERANCE", "RoundtripResult", "compare", "roundtrip"]
+
+DEFAULT_TOLERANCE = 1e-6
+# Record kinds every format carries in some form; losses there are never "expected".
+_STRUCTURAL = ("item", "scene", "header")
+
+
+class _Cmp:
+    def __init__(self, report: LossReport, tol: float) -> None:
+        self.report = report
+        self.tol = tol
+
+    def num(self, kind: str, fld: str, a: float | None, b: float | None, where: str) -> None:
+        if a is None and b is None:
+            self.report.kept(kind, fld)
+        elif a is None or b is None:
+            self.report.changed(kind, fld, reason="present on one side only", example=where)
+        elif a == b:
+            self.report.kept(kind, fld)
+        elif math.isclose(a, b, rel_tol=0.0, abs_tol=self.tol):
+            self.report.approximated(kind, fld, reason=f"within {self.tol:g}", example=where)
+        else:
+            self.report.changed(kind, fld, reason=f"{a!r} became {b!r}", example=where)
+
+    def nums(self, kind: str, fld: str, a: Sequence[float], b: Sequence[float], where: str) -> None:
+        if len(a) != len(b):
+            self.report.changed(kind, fld, reason=f"{len(a)} values became {len(b)}", example=where)
+            return
+        aa = np.asarray(a, dtype=np.float64)
+        bb = np.asarray(b, dtype=np.float64)
+        if np.array_equal(aa, bb):
+            self.report.kept(kind, fld)
+        elif np.allclose(aa, bb, rtol=0.0, atol=self.tol):
+            self.report.approximated(kind, fld, reason=f"within {self.tol:g}", example=where)
+        else:
+            worst = float(np.max(np.abs(aa - bb)))
+            self.report.changed(kind, fld, reason=f"off by up to {worst:g}", example=where)
+
+    def eq(self, kind: str, fld: str, a: Any, b: Any, where: str) -> None:
+        if a == b:
+            self.report.kept(kind, fld)
+        else:
+            self.report.changed(kind, fld, reason=f"{_short(a)} became {_short(b)}", example=where)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _compare_annotation(c: _Cmp, a: Annotation, b: Annotation, where: str) -> None:
+    kind = a.kind
+    if isinstance(a, MultiCategory) and isinstance(b, MultiCategory):
+        c.eq(kind, "labels", a.labels, b.labels, where)
+    else:
+        c.eq(kind, "label", a.label, b.label, where)
+    if a.id is not None:
+        c.eq(kind, "id", a.id, b.id, where)
+    c.eq(kind, "attributes", a.attributes, b.attributes, where)
+    c.eq(kind, "track_id", a.track_id, b.track_id, where)
+    c.eq(kind, "group_id", a.group_id, b.group_id, where)
+    c.num(kind, "score", a.score, b.score, where)
+    c.eq(kind, "class_pdf", a.class_pdf, b.class_pdf, where)
+    if isinstance(a, Box) and isinstance(b, Box):
+        c.nums(
+            kind, "geometry", (a.x, a.y, a.width, a.height), (b.x, b.y, b.width, b.height), where
+        )
+    elif isinstance(a, Polygon | Polyline) and isinstance(b, Polygon | Polyline):
+        c.nums(
+            kind,
+            "points",
+            [v for p in a.points for v in p],
+            [v for p in b.points for v in p],
+            where,
+        )
+    elif isinstance(a, Keypoints) and isinstance(b, Keypoints):
+        c.eq(kind, "names", a.names, b.names, where)
+        c.eq(kind, "skeleton", a.skeleton, b.skeleton, where)
+        c.eq(
+            kind,
+            "visibility",
+            [int(p.visibility) for p in a.points],
+            [int(p.visibility) for p in b.points],
+            where,
+        )
+        placed_a = [v for p in a.points if p.x is not None and p.visibility for v in (p.x, p.y)]
+        placed_b = [v for p in b.points if p.x is not None and p.visibility for v in (p.x, p.y)]
+        c.nums(kind, "points", placed_a, placed_b, where)  # type: ignore[arg-type]
+    elif isinstance(a, Cuboid) and isinstance(b, Cuboid):
+        c.nums(kind, "position", a.position, b.position, where)
+        c.nums(kind, "dimensions", a.dimensions, b.dimensions, where)
+        dyaw = math.remainder(a.yaw - b.yaw, math.tau)
+        c.num(kind, "yaw", 0.0, dyaw, where)
+    elif isinstance(a, ImageCategory | SceneCategory | MultiCategory):
+        c.eq(kind, "taxonomy", a.taxonomy, getattr(b, "taxonomy", None), where)
+    elif isinstance(a, InstanceMask) and isinstance(b, InstanceMask):
+        _compare_rle(c, a, b, where)
+    elif isinstance(a, Segmentation) and isinstance(b, Segmentation):
+        _compare_segmentation(c, a, b, where)
+
+
+def _compare_rle(c: _Cmp, a: InstanceMask, b: InstanceMask, where: str) -> None:
+    if a.rle == b.rle:
+        c.report.kept("instance_mask", "mask")
+        return
+    try:
+        from pycocotools import mask as mask_utils  # type: ignore[import-untyped]
+    except ImportError:
+        c.report.changed(
+            "instance_mask",
+            "mask",
+            reason="RLE differs (install pycocotools to compare pixels)",
+            example=where,
+        )
+        return
+
+    def decode(rle: dict[str, Any]) -> Any:
+        if isinstance(rle.get("counts"), list):
+            h, w = rle["size"]
+            rle = mask_utils.frPyObjects(rle, h, w)
+        return mask_utils.decode(rle)
+
+    c.eq("instance_mask", "mask", True, bool(np.array_equal(decode(a.rle), decode(b.rle))), where)
+
+
+def _label_image(seg: Segmentation) -> np.ndarray[Any, Any]:
+    arr = np.asarray(seg.mask.load()).astype(np.int64)
+    lut_size = max([int(arr.max()) if arr.size else 0, *(s.index for s in seg.segments)]) + 1
+    names = ["\x00unlabelled", *sorted({s.label for s in seg.segments})]
+    code = {n: i for i, n in enumerate(names)}
+    lut = np.zeros(lut_size, dtype=np.int64)
+    for s in seg.segments:
+        lut[s.index] = code[s.label]
+    # Encode by label name so that renumbered indices compare equal.
+    return np.asarray(names, dtype=object)[lut[arr]]
+
+
+def _compare_segmentation(c: _Cmp, a: Segmentation, b: Segmentation, where: str) -> None:
+    by_index_a = {s.index: s for s in a.segments}
+    by_index_b = {s.index: s for s in b.segments}
+    c.eq(
+        "segmentation",
+        "segments",
+        sorted((s.label, s.index) for s in a.segments),
+        sorted((s.label, s.index) for s in b.segments),
+        where,
+    )
+    c.eq(
+        "segmentation",
+        "segment attributes",
+        {i: s.attributes for i, s in by_index_a.items()},
+        {i: s.attributes for i, s in by_index_b.items()},
+        where,
+    )
+    if a.mask.is_local() and b.mask.is_local():
+        la, lb = _label_image(a), _label_image(b)
+        if la.shape != lb.shape:
+            c.report.changed(
+                "segmentation", "mask", reason=f"mask {la.shape} became {lb.shape}", example=where
+            )
+        else:
+            diff = int(np.count_nonzero(la != lb))
+            if diff:
+                c.report.changed(
+                    "segmentation", "mask", reason=f"{diff} pixels differ", example=where
+                )
+            else:
+                c.report.kept("segmentation", "mask")
+    else:
+        c.eq("segmentation", "mask", a.mask.path, b.mask.path, where)
+
+
+def _match(
+    expected: list[Annotation], actual: list[Annotation]
+) -> tuple[list[tuple[Annotation, Annotation]], list[Annotation], list[Annotation]]:
+    by_id: dict[str, list[Annotation]] = defaultdict(list)
+    for ann in actual:
+        if ann.id is not None:
+            by_id[ann.id].append(ann)
+    used: set[int] = set()
+    pairs: list[tuple[Annotation, Annotation]] = []
+    pending: list[Annotation] = []
+    for ann in expected:
+        cands = (
+            [x for x in by_id.get(ann.id, []) if id(x) not in used] if ann.id is not None else []
+        )
+        if cands:
+            used.add(id(cands[0]))
+            pairs.append((ann, cands[0]))
+        else:
+            pending.append(ann)
+    rest = [x for x in actual if id(x) not in used]
+    n = min(len(pending), len(rest))
+    pairs.extend(zip(pending[:n], rest[:n], strict=True))
+    return pairs, pending[n:], rest[n:]
+
+
+def _compare_annotations(
+    c: _Cmp, expected: list[Annotation], actual: list[Annotation], where: str
+) -> None:
+    def groups(anns: list[Annotation]) -> dict[tuple[str, bool], list[Annotation]]:
+        out: dict[tuple[str, bool], list[Annotation]] = defaultdict(list)
+        for ann in anns:
+            out[(ann.kind, ann.prediction)].append(ann)
+        return out
+
+    ga, gb = groups(expected), groups(actual)
+    for key in sorted(set(ga) | set(gb)):
+        kind, prediction = key
+        pairs, missing, extra = _match(ga.get(key, []), gb.get(key, []))
+        label = "prediction" if prediction else "annotation"
+        for a, b in pairs:
+            c.report.kept(kind)
+            _compare_annotation(c, a, b, f"{where}, {label} {a.id or ''}".rstrip())
+        if missing:
+            c.report.dropped(
+                kind, n=len(missing), reason=f"{label}s missing after the round trip", example=where
+            )
+        if extra:
+            c.report.changed(
+                kind, n=len(extra), reason=f"{label}s that were not in the source", example=where
+            )
+
+
+def _camera_values(cam: CameraParams | None) -> list[float]:
+    if cam is None:
+        return []
+    return [
+        *cam.position,
+        *cam.heading,
+        cam.fx,
+        cam.fy,
+        cam.cx,
+        cam.cy,
+        *(cam.distortion.get(k, 0.0) for k in ("k1", "k2", "k3", "k4", "p1", "p2")),
+    ]
+
+
+def _compare_item(c: _Cmp, a: Item, b: Item) -> None:
+    where = f"item {a.reference_id!r}"
+    c.report.kept("item")
+    c.eq("item", "metadata", a.metadata, b.metadata, where)
+    ma, mb = a.media, b.media
+    c.eq("item", "media type", type(ma).__name__, type(mb).__name__, where)
+    if ma is not None and mb is not None and type(ma) is type(mb):
+        for name in ("width", "height"):
+            if getattr(ma, name, None) is not None:
+                c.eq("item", name, getattr(ma, name), getattr(mb, name, None), where)
+    if a.camera is not None or b.camera is not None:
+        c.nums("item", "camera", _camera_values(a.camera), _camera_values(b.camera), where)
+    _compare_annotations(c, a.annotations, b.annotations, where)
+
+
+def _compare_header(c: _Cmp, a: Header, b: Header) -> None:
+    names_b = {cat.name for cat in b.categories}
+    missing = [cat.name for cat in a.categories if cat.name not in names_b]
+    if missing:
+        c.report.dropped(
+            "header",
+            "categories",
+            n=len(missing),
+            reason="categories lost",
+            example=", ".join(missing[:5]),
+        )
+    else:
+        c.report.kept("header", "categories", n=len(a.categories))
+    by_name_b = {cat.name: cat for cat in b.categories}
+    for cat in a.categories:
+        other = by_name_b.get(cat.name)
+        if other is not None:
+            if cat.supercategory is not None:
+                c.eq(
+                    "header",
+                    "supercategory",
+                    cat.supercategory,
+                    other.supercategory,
+                    f"category {cat.name!r}",
+                )
+            if cat.source_id is not None:
+                c.eq(
+                    "header",
+                    "category id",
+                    cat.source_id,
+                    other.source_id,
+                    f"category {cat.name!r}",
+                )
+    for label, sk in a.skeletons.items():
+        other_sk = b.skeletons.get(label)
+        c.eq(
+            "header",
+            "skeleton",
+            (sk.names, sk.edges),
+            (other_sk.names, other_sk.edges) if other_sk else None,
+            f"label {label!r}",
+        )
+    for name, tax in a.taxonomies.items():
+        other_tax = b.taxonomies.get(name)
+        c.eq(
+            "header",
+            "taxonomy",
+            sorted(tax.labels),
+            sorted(other_tax.labels) if other_tax else None,
+            f"taxonomy {name!r}",
+        )
+
+
+def _compare_scene(c: _Cmp, a: Scene, b: Scene) -> None:
+    where = f"scene {a.reference_id!r}"
+    c.report.kept("scene")
+    c.eq("scene", "frames", [f.sensors for f in a.frames], [f.sensors for f in b.frames], where)
+    c.eq("scene", "metadata", a.metadata, b.metadata, where)
+    _compare_annotations(c, a.annotations, b.annotations, where)
+
+
+def compare(
+    expected: Dataset | MaterializedDataset,
+    actual: Dataset | MaterializedDataset,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    report: LossReport | None = None,
+) -> LossReport:
+    """Compare ``actual`` against ``expected`` and count every field (see module docstring)."""
+    report = report if report is not None else LossReport()
+    c = _Cmp(report, tolerance)
+    exp = expected if isinstance(expected, MaterializedDataset) else expected.materialize()
+    act = actual if isinstance(actual, MaterializedDataset) else actual.materialize()
+    _compare_header(c, exp.header, act.header)
+    by_ref = {item.reference_id: item for item in act.items}
+    for item in exp.items:
+        other = by_ref.pop(item.reference_id, None)
+        if other is None:
+            report.dropped(
+                "item", reason="items missing after the round trip", example=item.reference_id
+            )
+            for ann in item.annotations:
+                report.dropped(ann.kind, reason="its item is missing", example=item.reference_id)
+        else:
+            _compare_item(c, item, other)
+    for ref in by_ref:
+        report.changed("item", reason="items that were not in the source", example=ref)
+    scenes_b = {s.reference_id: s for s in act.scenes}
+    for scene in exp.scenes:
+        other_scene = scenes_b.pop(scene.reference_id, None)
+        if other_scene is None:
+            report.dropped(
+                "scene", reason="scenes missing after the round trip", example=scene.reference_id
+            )
+        else:
+            _compare_scene(c, scene, other_scene)
+    for ref in scenes_b:
+        report.changed("scene", reason="scenes that were not in the source", example=ref)
+    return report
+
+
+@dataclass(slots=True)
+class RoundtripResult:
+    """The outcome of :func:`roundtrip`."""
+
+    source_format: str
+    via_format: str
+    report: LossReport
+    carried_by_both: frozenset[str]
+    unexpected: list[LossEntry] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing that both formats can carry was lost."""
+        return not self.unexpected
+
+
+def roundtrip(
+    src: str | Path,
+    via: str,
+    *,
+    from_: str | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+    workdir: str | Path | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> RoundtripResult:
+    """Read ``src``, write it as ``via``, read that back, write it in the source format again,
+    read it, and compare with the original. Writers' own loss records are merged in.
+
+    When the source format has no writer the comparison is made after the first leg.
+    """
+    registry = get_registry()
+    src = Path(src)
+    source_fmt = registry.detect(src) if from_ is None else registry.get(from_)
+    via_fmt = registry.get(via)
+    if source_fmt.read is None:
+        raise FormatError(f"format {source_fmt.name!r} cannot be read")
+    if via_fmt.read is None or via_fmt.write is None:
+        raise FormatError(
+            f"format {via_fmt.name!r} must both read and write to round-trip through it"
+        )
+    stage = on_stage or (lambda _s: None)
+    report = LossReport()
+    with tempfile.TemporaryDirectory(prefix="nucleus-convert-roundtrip-", dir=workdir) as tmp:
+        stage(f"reading {src} as {source_fmt.name}")
+        original = read(src, source_fmt.name).materialize()
+        stage(f"writing {via_fmt.name}")
+        via_path = Path(tmp) / f"via-{via_fmt.name}"
+        write(original.stream(), via_path, via_fmt.name, report=report)
+        back = read(via_path, via_fmt.name)
+        if source_fmt.write is not None:
+            stage(f"writing {source_fmt.name} again")
+            back_path = Path(tmp) / f"back-{source_fmt.name}"
+            write(back, back_path, source_fmt.name, report=report)
+            back = read(back_path, source_fmt.name)
+        stage("comparing")
+        compare(original, back, tolerance=tolerance, report=report)
+    both = frozenset(source_fmt.kinds & via_fmt.kinds)
+    unexpected = [e for e in report.lossy_entries() if e.kind in both or e.kind in _STRUCTURAL]
+    return RoundtripResult(source_fmt.name, via_fmt.name, report, both, unexpected)
