@@ -203,7 +203,10 @@ def plugins(as_json: bool) -> None:
     help="Absolute tolerance for geometry.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def roundtrip(src: Path, via: str, from_: str | None, tolerance: float, as_json: bool) -> None:
+@click.option("-v", "--verbose", is_flag=True, help="One row per compared field, not per kind.")
+def roundtrip(
+    src: Path, via: str, from_: str | None, tolerance: float, as_json: bool, verbose: bool
+) -> None:
     """Convert SRC through another format and back, and report what was lost.
 
     Exits with 1 when something both formats can carry was lost.
@@ -229,7 +232,7 @@ def roundtrip(src: Path, via: str, from_: str | None, tolerance: float, as_json:
         click.echo(
             f"{src} ({result.source_format}) -> {result.via_format} -> {result.source_format}"
         )
-        click.echo(result.report.format_table())
+        click.echo(result.report.format_table(all_fields=verbose))
         if result.ok:
             click.echo("round trip OK: nothing lost that both formats can carry")
         else:

@@ -83,12 +83,15 @@ class LossReport:
     def not_uploadable(self, kind: str, field: str = "*", n: int = 1, **why: Any) -> None:
         self.record("not_uploadable", kind, field, n, **why)
 
-    def merge(self, other: LossReport) -> None:
-        """Add every count of ``other`` into this report."""
+    def merge(self, other: LossReport, statuses: tuple[str, ...] = STATUSES) -> None:
+        """Add the counts of ``other`` (only the given statuses) into this report."""
         for (kind, fld), entry in other.entries.items():
-            for status, n in entry.counts.items():
+            counts = {s: n for s, n in entry.counts.items() if s in statuses and n}
+            for status, n in counts.items():
                 self.record(status, kind, fld, n, reason=entry.reasons.get(status))
-            mine = self.entries[(kind, fld)]
+            mine = self.entries.get((kind, fld))
+            if mine is None:
+                continue
             room = self.max_examples - len(mine.examples)
             if room > 0:
                 mine.examples.extend(entry.examples[:room])
@@ -134,9 +137,19 @@ class LossReport:
                     entry.examples.append(ex)
         return report
 
-    def format_table(self, *, only_loss: bool = False) -> str:
-        """A plain-text table (kind, field, one column per status, reason)."""
+    def format_table(self, *, only_loss: bool = False, all_fields: bool = True) -> str:
+        """A plain-text table (kind, field, one column per status, reason).
+
+        ``only_loss`` keeps lossy rows; ``all_fields=False`` keeps the per-kind rows (field
+        ``*``) and every row with a loss or a flag.
+        """
         entries = self.lossy_entries() if only_loss else list(self)
+        if not all_fields:
+            entries = [
+                e
+                for e in entries
+                if e.field == "*" or any(e.count(s) for s in (*_LOSSY, "not_uploadable"))
+            ]
         if not entries:
             return "nothing lost"
         head = ["kind", "field", *STATUSES, "reason"]
