@@ -48,17 +48,37 @@ def cli() -> None:
     """Convert labelled datasets to and from Scale Nucleus payloads."""
 
 
+class _Progress:
+    """A live item counter on stderr, refreshed at most five times a second."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.count = 0
+        self._last = 0.0
+
+    def __call__(self, _item: Item) -> None:
+        self.count += 1
+        now = time.monotonic()
+        if now - self._last >= 0.2:
+            self._last = now
+            sys.stderr.write(f"\r{self.label}: {self.count} items")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        sys.stderr.write(f"\r{self.label}: {self.count} items\n")
+        sys.stderr.flush()
+
+
 @contextmanager
 def _progress(enabled: bool, label: str) -> Iterator[Callable[[Item], None] | None]:
     if not enabled:
         yield None
         return
-    with click.progressbar(length=None, label=label, file=sys.stderr, show_pos=True) as bar:  # type: ignore[var-annotated]
-
-        def tick(_item: Item) -> None:
-            bar.update(1)
-
-        yield tick
+    bar = _Progress(label)
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 @cli.command()
