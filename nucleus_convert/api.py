@@ -11,12 +11,13 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nucleus_convert._io import gc_paused
-from nucleus_convert.errors import DestinationError, FormatError
+from nucleus_convert.errors import DestinationError, FormatError, NucleusConvertError, PluginError
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import Dataset, Item
 from nucleus_convert.plugins import get_registry
@@ -57,7 +58,29 @@ def read(src: str | Path, fmt: str | None = None, **options: Any) -> Dataset:
     path = Path(src)
     f = _reader_for(path, fmt)
     assert f.read is not None
-    return f.read(path, f.parse_options(options, for_write=False))
+    parsed = f.parse_options(options, for_write=False)
+    with _blame(f, "reader"):
+        return f.read(path, parsed)
+
+
+@contextmanager
+def _blame(f: Format, role: str) -> Iterator[None]:
+    """Name the third-party plugin whose reader or writer failed with an unexpected error.
+
+    Built-in formats are not wrapped: an unexpected error there is our bug and keeps its
+    traceback.
+    """
+    try:
+        yield
+    except NucleusConvertError:
+        raise
+    except Exception as exc:
+        if f.plugin.startswith("nucleus_convert."):
+            raise
+        raise PluginError(
+            f"plugin {f.plugin!r}: the {role} of format {f.name!r} failed with "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _check_destination(dst: Path, overwrite: bool) -> None:
@@ -109,7 +132,7 @@ def write(
     workdir = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", suffix=".partial", dir=dst.parent))
     try:
         target = workdir / dst.name
-        with gc_paused():
+        with gc_paused(), _blame(f, "writer"):
             summary = f.write(dataset, target, parsed, report)
         _publish(target, dst)
     finally:

@@ -20,8 +20,13 @@ def detect(path: Path) -> bool:
 def read(path, options):
     rows = orjson.loads(path.read_bytes())
     return Dataset.of(
-        Item(r["ref"], media=ImageMedia(r["img"], r["w"], r["h"]),
-             annotations=[Box(label=b[0], x=b[1], y=b[2], width=b[3], height=b[4]) for b in r["boxes"]])
+        Item(
+            r["ref"],
+            media=ImageMedia(r["img"], r["w"], r["h"]),
+            annotations=[
+                Box(label=b[0], x=b[1], y=b[2], width=b[3], height=b[4]) for b in r["boxes"]
+            ],
+        )
         for r in rows
     )
 
@@ -29,6 +34,9 @@ def read(path, options):
 def write(dataset, dst, options, report):
     rows = []
     for item in dataset.items:
+        if not isinstance(item.media, ImageMedia):
+            report.dropped("item", reason="fake carries images only")
+            continue
         boxes = []
         for a in item.annotations:
             if isinstance(a, Box):

@@ -36,8 +36,8 @@ def test_convert_prints_a_one_line_summary_and_no_progress_when_not_a_terminal(
     lines = proc.stdout.splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(
-        f"wrote {tmp_path / 'out'} (nucleus): 10 items, 16 annotations, 2 masks, 9 predictions, 3 point clouds, 2 scenes, "
-        "3 scene annotations in "
+        f"wrote {tmp_path / 'out'} (nucleus): 10 items, 16 annotations, 2 masks, 9 predictions, "
+        "3 point clouds, 2 scenes, 3 scene annotations in "
     )
     assert "converting" not in proc.stderr
 

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import orjson
 import pytest
+from fake_dist import FAKE_FORMAT, make_dist
 
 import nucleus_convert as nc
 from nucleus_convert import plugins
 from nucleus_convert.errors import PluginError
 
-from fake_dist import FAKE_FORMAT, make_dist
+FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "nucleus"
 
 
 @pytest.fixture
@@ -144,7 +145,10 @@ def test_two_formats_with_one_name_is_an_error_naming_both_plugins(site: Path) -
 
 
 def test_plugin_implementing_an_unknown_hook_is_named(site: Path) -> None:
-    source = "from nucleus_convert import hookimpl\n\n@hookimpl\ndef register_formatz(register):\n    pass\n"
+    source = (
+        "from nucleus_convert import hookimpl\n\n"
+        "@hookimpl\ndef register_formatz(register):\n    pass\n"
+    )
     make_dist(site, "typo-dist", "typo", "typo_plugin", source)
     with pytest.raises(
         PluginError, match="plugin 'typo' implements a hook nucleus-convert does not define"
@@ -173,3 +177,15 @@ def test_builtin_formats_register_through_the_public_hook() -> None:
     impls = {impl.plugin_name for impl in pm.hook.register_formats.get_hookimpls()}
     assert "nucleus_convert.converters.nucleus" in impls
     assert nc.get_format("nucleus").plugin == "nucleus_convert.converters.nucleus"
+
+
+def test_plugin_writer_that_crashes_is_named_without_traceback(site: Path, tmp_path: Path) -> None:
+    source = FAKE_FORMAT.replace("    rows = []\n", "    rows = []\n    raise KeyError('oops')\n")
+    make_dist(site, "crash-dist", "crashy", "crashy_plugin", source)
+    proc = _cli(site, "convert", str(FIXTURE_DIR), str(tmp_path / "o.fake"), "--to", "fake")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert (
+        "plugin 'crashy': the writer of format 'fake' failed with KeyError: 'oops'" in proc.stderr
+    )
+    assert not (tmp_path / "o.fake").exists()
