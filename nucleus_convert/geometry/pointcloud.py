@@ -37,6 +37,8 @@ def pointcloud_json_bytes(points: npt.NDArray[Any]) -> bytes:
     if n == 0:
         return b'{"points":[]}'
     body = ",".join([_ROW] * n) % tuple(arr.ravel().tolist())
+    # "%g" prints negative zero as "-0", which JSON parsers read as the integer 0: keep the sign.
+    body = body.replace(":-0,", ":-0.0,").replace(":-0}", ":-0.0}")
     return b'{"points":[' + body.encode("ascii") + b"]}"
 
 
