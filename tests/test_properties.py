@@ -117,7 +117,11 @@ def _mutations() -> st.SearchStrategy[bytes]:
     line = st.sampled_from(lines)
     json_values = st.recursive(
         st.one_of(
-            st.none(), st.booleans(), st.integers(), st.text(max_size=5), st.floats(allow_nan=False)
+            st.none(),
+            st.booleans(),
+            st.integers(-(2**63), 2**63 - 1),
+            st.text(max_size=5),
+            st.floats(allow_nan=False),
         ),
         lambda inner: st.one_of(
             st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)
