@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import orjson
 import pytest
+from cli_runner import run_cli
 
 import nucleus_convert as nc
 from nucleus_convert.errors import InputError
@@ -161,13 +160,7 @@ def test_bad_item_line_in_items_file_names_line_and_field(tmp_path: Path) -> Non
     assert info.value.line == 5 and info.value.field == "width"
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "nucleus_convert.cli", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+_cli = run_cli
 
 
 def test_cli_reports_bad_input_with_exit_2_no_traceback_and_writes_nothing(tmp_path: Path) -> None:

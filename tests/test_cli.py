@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import orjson
 import pytest
+from cli_runner import run_cli
 from fake_dist import FAKE_FORMAT, make_dist
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "nucleus"
 
 
-def run(*args: str, pythonpath: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("NUCLEUS_CONVERT_")}
-    if pythonpath is not None:
-        full["PYTHONPATH"] = str(pythonpath)
-    full.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "nucleus_convert.cli", *args],
-        capture_output=True,
-        text=True,
-        env=full,
-        check=False,
-    )
+run = run_cli
 
 
 def test_convert_prints_a_one_line_summary_and_no_progress_when_not_a_terminal(

@@ -3,13 +3,12 @@ reported by name when they break."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import orjson
 import pytest
+from cli_runner import run_cli
 from fake_dist import FAKE_FORMAT, make_dist
 
 import nucleus_convert as nc
@@ -48,16 +47,7 @@ def fake_file(tmp_path: Path) -> Path:
 
 
 def _cli(site: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("NUCLEUS_CONVERT_")}
-    full_env["PYTHONPATH"] = os.pathsep.join([str(site), full_env.get("PYTHONPATH", "")])
-    full_env.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "nucleus_convert.cli", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        check=False,
-    )
+    return run_cli(*args, pythonpath=site, **env)
 
 
 def test_entry_point_plugin_appears_in_formats_and_converts(
