@@ -33,7 +33,7 @@ Loading a bundle into the official client::
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -333,7 +333,7 @@ def _decode_scene(obj: Any, decoder: Decoder) -> tuple[Scene, list[Item]]:
         sensors: dict[str, str] = {}
         for sensor, payload in frame.items():
             try:
-                item = decoder.item(payload, in_scene=True)
+                item = decoder.item(payload)
             except InputError as exc:
                 raise InputError(
                     exc.message,
@@ -373,7 +373,7 @@ def _read_single(path: Path, group_key: str) -> Dataset:
     items: dict[str, Item] = {}
     annotations: dict[str, list[Annotation]] = defaultdict(list)
     scene_annotations: list[tuple[int | None, dict[str, Any]]] = []
-    scenes: list[Scene] = []
+    by_scene: dict[str, Scene] = {}
     for n, (lineno, obj) in enumerate(records):
         record = None if lineno is not None else f"record {n}"
         try:
@@ -385,13 +385,17 @@ def _read_single(path: Path, group_key: str) -> Dataset:
                 _read_export_row(obj, item.reference_id, decoder, annotations)
             elif "frames" in obj:
                 scene, frame_items = _decode_scene(obj, decoder)
-                scenes.append(scene)
+                if scene.reference_id in by_scene:
+                    raise InputError(
+                        f"scene reference id {scene.reference_id!r} appears twice",
+                        field="reference_id",
+                    )
+                by_scene[scene.reference_id] = scene
                 for item in frame_items:
                     _add_item(items, item)
             elif obj.get("type") in ANNOTATION_TYPES or "mask_url" in obj:
                 prediction = obj.get("confidence") is not None or obj.get("class_pdf") is not None
-                scene_ids = {s.reference_id for s in scenes}
-                if obj.get("type") == "category" and obj.get("reference_id") in scene_ids:
+                if obj.get("type") == "category" and obj.get("reference_id") in by_scene:
                     scene_annotations.append((lineno, obj))
                     continue
                 ref, ann = decoder.annotation(obj, prediction=prediction)
@@ -402,7 +406,6 @@ def _read_single(path: Path, group_key: str) -> Dataset:
                 raise InputError("not an item, scene, annotation or export row", field="type")
         except InputError as exc:
             raise exc.located(path=path, line=lineno, record=record) from None
-    by_scene = {s.reference_id: s for s in scenes}
     for lineno, obj in scene_annotations:
         try:
             ref, ann = decoder.annotation(
@@ -421,7 +424,7 @@ def _read_single(path: Path, group_key: str) -> Dataset:
         for ref in list(annotations):
             yield Item(reference_id=ref, annotations=annotations.pop(ref))
 
-    return Dataset(header=header, items=stream(), scenes=scenes)
+    return Dataset(header=header, items=stream(), scenes=list(by_scene.values()))
 
 
 def _add_item(items: dict[str, Item], item: Item) -> None:
@@ -472,7 +475,7 @@ class _BundleWriter:
         self.names = SafeNames()
         self.summary = WriteSummary()
         self.out = {key: JsonlWriter(dst / name) for key, name in FILES.items()}
-        self.segmentations_per_item: dict[str, int] = {}
+        self.segmentations_per_item: Counter[tuple[str, bool]] = Counter()
 
     # -- files
 
@@ -620,9 +623,8 @@ class _BundleWriter:
         where = f"item {ref!r}, {ann.kind} {ann.id!r}" if ann.id else f"item {ref!r}, {ann.kind}"
         mask_url = None
         if isinstance(ann, Segmentation):
-            count = self.segmentations_per_item.get(ref + ("/p" if ann.prediction else "/g"), 0) + 1
-            self.segmentations_per_item[ref + ("/p" if ann.prediction else "/g")] = count
-            if count > 1:
+            self.segmentations_per_item[(ref, ann.prediction)] += 1
+            if self.segmentations_per_item[(ref, ann.prediction)] > 1:
                 self.report.not_uploadable(
                     "segmentation",
                     reason="Nucleus keeps one segmentation per item and ignores the others",

@@ -467,7 +467,7 @@ class Decoder:
 
     # -- items
 
-    def item(self, payload: Any, *, in_scene: bool = False) -> Item:
+    def item(self, payload: Any) -> Item:
         """Decode a DatasetItem payload (top-level, a scene frame's item, or an export row's)."""
         p = _dict(payload, "item")
         ref = p.get("reference_id", p.get("ref_id"))
