@@ -126,9 +126,16 @@ def write(
     parsed = f.parse_options(options, for_write=True)
     dst = Path(dst)
     _check_destination(dst, overwrite)
-    report = report if report is not None else LossReport()
+    if report is None:
+        # The reader's own losses (records skipped under on_error=skip) are the report's start;
+        # sharing the object lets a streaming reader add to it while the writer runs.
+        report = dataset.losses
+    else:
+        report.merge(dataset.losses)
     if on_item is not None:
-        dataset = Dataset(dataset.header, _tap(dataset.items, on_item), dataset.scenes)
+        dataset = Dataset(
+            dataset.header, _tap(dataset.items, on_item), dataset.scenes, dataset.losses
+        )
     workdir = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", suffix=".partial", dir=dst.parent))
     try:
         target = workdir / dst.name

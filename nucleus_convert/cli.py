@@ -112,6 +112,13 @@ def _progress(enabled: bool, label: str) -> Iterator[Callable[[Item], None] | No
     default=None,
     help="Progress bar on stderr (default: when stderr is a terminal).",
 )
+@click.option(
+    "--on-error",
+    type=click.Choice(["raise", "skip"]),
+    default=None,
+    help="On a malformed record: stop with an error (default) or skip it and list it in the "
+    "loss report (formats with an on_error reader option).",
+)
 def convert(
     src: Path,
     dst: Path,
@@ -121,8 +128,14 @@ def convert(
     read_options: dict[str, str],
     write_options: dict[str, str],
     progress: bool | None,
+    on_error: str | None,
 ) -> None:
     """Convert SRC into DST (written whole or not at all)."""
+    if on_error is not None:
+        fmt = api.get_format(from_) if from_ else get_registry().detect(src)
+        if not any(o.name == "on_error" for o in fmt.read_options):
+            raise click.UsageError(f"format {fmt.name!r} has no --on-error; it always stops")
+        read_options = {**read_options, "on_error": on_error}
     show = sys.stderr.isatty() if progress is None else progress
     start = time.perf_counter()
     with _progress(show, "converting") as tick:
@@ -137,6 +150,10 @@ def convert(
             on_item=tick,
         )
     elapsed = time.perf_counter() - start
+    if result.report.skipped:
+        click.echo(f"skipped {len(result.report.skipped)} malformed records:", err=True)
+        for message in result.report.skipped:
+            click.echo(f"  {message}", err=True)
     if result.report.has_loss():
         click.echo("loss report (what the target could not carry):", err=True)
         click.echo(result.report.format_table(only_loss=True), err=True)

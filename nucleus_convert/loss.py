@@ -43,6 +43,8 @@ class LossReport:
 
     entries: dict[tuple[str, str], LossEntry] = dc_field(default_factory=dict)
     max_examples: int = 5
+    skipped: list[str] = dc_field(default_factory=list)
+    """Every record a reader skipped under ``on_error=skip``, as its located error message."""
 
     def record(
         self,
@@ -83,8 +85,17 @@ class LossReport:
     def not_uploadable(self, kind: str, field: str = "*", n: int = 1, **why: Any) -> None:
         self.record("not_uploadable", kind, field, n, **why)
 
+    def skip(self, error: Exception, kind: str = "record") -> None:
+        """Record a malformed source record that was skipped instead of failing the read."""
+        message = str(error)
+        self.skipped.append(message)
+        self.dropped(kind, reason="malformed, skipped (on_error=skip)", example=message)
+
     def merge(self, other: LossReport, statuses: tuple[str, ...] = STATUSES) -> None:
         """Add the counts of ``other`` (only the given statuses) into this report."""
+        if other is self:
+            return
+        self.skipped.extend(other.skipped)
         for (kind, fld), entry in other.entries.items():
             counts = {s: n for s, n in entry.counts.items() if s in statuses and n}
             for status, n in counts.items():

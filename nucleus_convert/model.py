@@ -26,6 +26,8 @@ from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from nucleus_convert.loss import LossReport
+
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
@@ -186,6 +188,9 @@ class Segment:
     index: int
     label: str
     attributes: dict[str, Any] | None = None
+    group_id: str | None = None
+    """Ties the segment to other annotations of the same source object (for example the box
+    of a COCO crowd annotation whose mask became this segment)."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -373,6 +378,9 @@ class Dataset:
     header: Header
     items: Iterator[Item]
     scenes: list[Scene] = field(default_factory=list)
+    losses: LossReport = field(default_factory=LossReport)
+    """What the reader could not take (records skipped under ``on_error=skip``); writers'
+    reports start from it."""
 
     @classmethod
     def of(
@@ -387,7 +395,7 @@ class Dataset:
 
     def materialize(self) -> MaterializedDataset:
         """Consume the item stream into a list, for code that must look twice."""
-        return MaterializedDataset(self.header, list(self.items), self.scenes)
+        return MaterializedDataset(self.header, list(self.items), self.scenes, self.losses)
 
 
 @dataclass(slots=True)
@@ -397,7 +405,8 @@ class MaterializedDataset:
     header: Header
     items: list[Item]
     scenes: list[Scene]
+    losses: LossReport = field(default_factory=LossReport)
 
     def stream(self) -> Dataset:
         """A streaming view over the same items and scenes."""
-        return Dataset(self.header, iter(self.items), self.scenes)
+        return Dataset(self.header, iter(self.items), self.scenes, self.losses)

@@ -28,6 +28,7 @@ import numpy as np
 from nucleus_convert._io import is_remote
 from nucleus_convert.api import read, write
 from nucleus_convert.errors import FormatError
+from nucleus_convert.geometry.rle import decode
 from nucleus_convert.loss import LossEntry, LossReport
 from nucleus_convert.model import (
     Annotation,
@@ -156,24 +157,8 @@ def _compare_rle(c: _Cmp, a: InstanceMask, b: InstanceMask, where: str) -> None:
     if a.rle == b.rle:
         c.report.kept("instance_mask", "mask")
         return
-    try:
-        from pycocotools import mask as mask_utils  # type: ignore[import-untyped]
-    except ImportError:
-        c.report.changed(
-            "instance_mask",
-            "mask",
-            reason="RLE differs (install pycocotools to compare pixels)",
-            example=where,
-        )
-        return
-
-    def decode(rle: dict[str, Any]) -> Any:
-        if isinstance(rle.get("counts"), list):
-            h, w = rle["size"]
-            rle = mask_utils.frPyObjects(rle, h, w)
-        return mask_utils.decode(rle)
-
-    c.eq("instance_mask", "mask", True, bool(np.array_equal(decode(a.rle), decode(b.rle))), where)
+    same = bool(np.array_equal(decode(a.rle), decode(b.rle)))
+    c.eq("instance_mask", "mask", True, same, where)
 
 
 def _label_image(seg: Segmentation) -> np.ndarray[Any, Any]:

@@ -43,7 +43,7 @@ def test_convert_into_an_empty_existing_folder_is_allowed(tmp_path: Path) -> Non
 
 def test_unknown_format_and_undetectable_source_are_clean_errors(tmp_path: Path) -> None:
     proc = run("convert", str(FIXTURE), str(tmp_path / "o"), "--to", "nope")
-    assert proc.returncode == 2 and "unknown format 'nope' (known formats: nucleus)" in proc.stderr
+    assert proc.returncode == 2 and "unknown format 'nope' (known formats: coco, nucleus)" in proc.stderr
     odd = tmp_path / "odd.txt"
     odd.write_text("hello")
     proc = run("convert", str(odd), str(tmp_path / "o"))
@@ -57,30 +57,33 @@ def test_unknown_writer_option_is_refused_with_the_known_ones(tmp_path: Path) ->
     proc = run("convert", str(FIXTURE), str(tmp_path / "o"), "-w", "colour=red")
     assert proc.returncode == 2
     assert (
-        "format 'nucleus' has no write option 'colour' (it has: base_url, group_key)" in proc.stderr
+        "format 'nucleus' has no write option 'colour' (it has: base_url, group_key, masks)" in proc.stderr
     )
 
 
 def test_formats_table_lists_read_write_kinds_and_plugin() -> None:
     proc = run("formats")
     assert proc.returncode == 0
-    head, row = proc.stdout.splitlines()[:2]
+    head, *rows = proc.stdout.splitlines()
     assert head.split() == ["format", "r/w", "kinds", "carried", "plugin"]
-    assert row.startswith("nucleus  rw ") and row.endswith("nucleus_convert.converters.nucleus")
-    data = orjson.loads(run("formats", "--json").stdout)
-    assert data[0]["name"] == "nucleus" and "scene_category" in data[0]["kinds"]
+    row = next(r for r in rows if r.startswith("nucleus "))
+    assert row.split()[1] == "rw" and row.endswith("nucleus_convert.converters.nucleus")
+    data = {f["name"]: f for f in orjson.loads(run("formats", "--json").stdout)}
+    assert "scene_category" in data["nucleus"]["kinds"]
+    assert data["coco"]["plugin"] == "nucleus_convert.converters.coco"
 
 
 def test_plugins_lists_builtin_with_distribution_and_version() -> None:
     data = orjson.loads(run("plugins", "--json").stdout)
     assert data == [
         {
-            "name": "nucleus_convert.converters.nucleus",
+            "name": f"nucleus_convert.converters.{name}",
             "distribution": "nucleus-convert",
             "version": data[0]["version"],
             "builtin": True,
-            "formats": ["nucleus"],
+            "formats": [name],
         }
+        for name in ("coco", "nucleus")
     ]
 
 

@@ -24,18 +24,22 @@ def _row(report: LossReport, kind: str, field: str) -> dict[str, int]:
     return dict(entry.counts)
 
 
-def test_instance_masks_are_reported_dropped_with_a_reason(tmp_path: Path) -> None:
+def test_instance_masks_become_segments_of_one_index_mask_and_are_reported(
+    tmp_path: Path,
+) -> None:
     rle = {"size": [3, 4], "counts": [0, 12]}
     report, path = _write(
         tmp_path,
         nc.InstanceMask(label="car", rle=rle),
         nc.Box(label="car", x=0, y=0, width=1, height=1),
     )
-    assert _row(report, "instance_mask", "*") == {"dropped": 1}
-    assert "no per-instance mask" in report.entries[("instance_mask", "*")].reasons["dropped"]
+    assert _row(report, "instance_mask", "*") == {"approximated": 1}
+    assert "segment" in report.entries[("instance_mask", "*")].reasons["approximated"]
     manifest = orjson.loads((path / "manifest.json").read_bytes())
     rows = [r for r in manifest["loss"] if r["kind"] == "instance_mask"]
-    assert [(r["field"], r["dropped"]) for r in rows] == [("*", 1)]
+    assert [(r["field"], r["approximated"]) for r in rows] == [("*", 1)]
+    (line,) = (path / "annotations.jsonl").read_text().splitlines()[1:]
+    assert orjson.loads(line)["annotations"] == [{"label": "car", "index": 1}]
 
 
 def test_fields_a_payload_type_lacks_are_counted(tmp_path: Path) -> None:

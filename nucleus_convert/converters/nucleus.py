@@ -42,6 +42,7 @@ import orjson
 
 from nucleus_convert._io import JsonlWriter, SafeNames, is_remote, iter_jsonl, load_json
 from nucleus_convert._version import __version__ as _version
+from nucleus_convert.converters.nucleus_instances import MASK_MODES, instance_masks_for_nucleus
 from nucleus_convert.converters.nucleus_metadata import MetadataChecker
 from nucleus_convert.converters.nucleus_payloads import ANNOTATION_TYPES, Decoder, Encoder
 from nucleus_convert.errors import InputError, OutputError
@@ -469,6 +470,11 @@ class _BundleWriter:
         self.dst = dst
         self.base_url: str = options.get("base_url") or ""
         self.group_key: str = options.get("group_key") or "group_id"
+        self.masks: str = options.get("masks") or "segmentation"
+        if self.masks not in MASK_MODES:
+            raise OutputError(
+                f"writer option masks must be one of {', '.join(MASK_MODES)}, got {self.masks!r}"
+            )
         self.report = report
         self.encoder = Encoder(report, group_key=self.group_key)
         self.checker = MetadataChecker()
@@ -608,7 +614,7 @@ class _BundleWriter:
                     else:
                         self.out["items"].write(payload)
                     self.summary.add("items")
-                for ann in item.annotations:
+                for ann in instance_masks_for_nucleus(item, self.masks, self.report):
                     self._write_annotation(ann, item)
             for scene in [*dataset.scenes, *orphan_scenes]:
                 self._write_scene(scene, scene_payloads)
@@ -719,6 +725,7 @@ class _BundleWriter:
             "header_extra": header.extra,
             "metadata_schema": self.checker.schema(),
             "loss": self.report.to_json(),
+            "skipped": self.report.skipped,
         }
         try:
             data = orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
@@ -759,6 +766,13 @@ FORMAT = Format(
             "",
         ),
         _GROUP_KEY,
+        Option(
+            "masks",
+            "instance masks become one segmentation per item (segmentation) or traced "
+            "polygons (polygons)",
+            str,
+            "segmentation",
+        ),
     ),
 )
 

@@ -360,8 +360,13 @@ class Decoder:
                     )
                 seen.add(index)
                 md = s.get("metadata")
+                seg_group = None
+                if isinstance(md, dict) and isinstance(md.get(self.group_key), str):
+                    md = dict(md)
+                    seg_group = md.pop(self.group_key)
                 segments.append(
                     Segment(
+                        group_id=seg_group,
                         index=index,
                         label=_str(
                             _require(s, "label", f"annotations[{i}].label"),
@@ -762,6 +767,13 @@ class Encoder:
                     reason="a labelled keypoint without coordinates is written as unlabelled",
                     example=where,
                 )
+            elif kp.x is not None or kp.y is not None:
+                self.report.dropped(
+                    "keypoints",
+                    "unlabelled coordinates",
+                    reason="Nucleus writes an unlabelled keypoint (COCO v=0) without coordinates",
+                    example=where,
+                )
             return {"x": None, "y": None, "visible": False}
         return {
             "x": _out(kp.x, f"{where}: keypoint x"),
@@ -786,7 +798,14 @@ class Encoder:
         segments = []
         for s in ann.segments:
             seg: dict[str, Any] = {"label": s.label, "index": int(s.index)}
-            if s.attributes is not None:
+            if s.group_id is not None:
+                if s.attributes and self.group_key in s.attributes:
+                    raise OutputError(
+                        f"{where}, segment {s.index}: attribute {self.group_key!r} is taken; "
+                        "the group id needs it (choose another key with -w group_key=...)"
+                    )
+                seg["metadata"] = {**(s.attributes or {}), self.group_key: str(s.group_id)}
+            elif s.attributes is not None:
                 seg["metadata"] = s.attributes
             segments.append(seg)
         return {

@@ -1,0 +1,620 @@
+"""Reading COCO: instances, person keypoints, labels, captions, panoptic and results files.
+
+Conventions (COCO's own, which are the model's): boxes are ``[x, y, width, height]`` in
+continuous pixels from the top-left corner; polygons are flat ``[x1, y1, x2, y2, ...]`` rings;
+RLE masks run down the columns first; keypoints are ``[x, y, v]`` triplets with ``v`` = 0
+(unlabelled), 1 (labelled, hidden), 2 (visible); category skeletons are 1-based.
+
+One COCO annotation becomes several model annotations that share ``group_id`` (the COCO id as
+a string): its box, one polygon per ring of its ``segmentation`` (or one instance mask for an
+RLE), and its keypoints. Every member carries the same ``attributes``: ``coco_id``, ``area``,
+``iscrowd``, ``num_keypoints`` where the source had them, and every key COCO does not define
+(CVAT and Roboflow add their own), so that the writer can put the record back together.
+An annotation with only a ``category_id`` (datumaro's "labels" task) is an image category;
+captions are kept in the item metadata key ``coco_captions``.
+
+Results files (a bare list of detections with ``score``) become predictions; their image ids
+resolve through an instances file (reader option ``images``) or become reference ids as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from nucleus_convert._io import load_json
+from nucleus_convert.errors import InputError
+from nucleus_convert.geometry.rle import check_rle
+from nucleus_convert.loss import LossReport
+from nucleus_convert.model import (
+    Annotation,
+    Box,
+    Category,
+    Dataset,
+    Header,
+    ImageCategory,
+    ImageMedia,
+    InstanceMask,
+    Item,
+    Keypoint,
+    Keypoints,
+    MaskRef,
+    Polygon,
+    Segment,
+    Segmentation,
+    Skeleton,
+    Visibility,
+)
+
+__all__ = ["CAPTIONS_KEY", "KNOWN_ANNOTATION_KEYS", "read_coco"]
+
+CAPTIONS_KEY = "coco_captions"
+KNOWN_ANNOTATION_KEYS = frozenset(
+    {
+        "id",
+        "image_id",
+        "category_id",
+        "segmentation",
+        "area",
+        "bbox",
+        "iscrowd",
+        "keypoints",
+        "num_keypoints",
+        "score",
+        "caption",
+    }
+)
+_COPIED_ATTRIBUTES = ("area", "iscrowd", "num_keypoints")
+_IMAGE_KEYS = frozenset({"id", "file_name", "width", "height"})
+_CATEGORY_KEYS = frozenset({"id", "name", "supercategory", "keypoints", "skeleton"})
+_TOP_KEYS = frozenset({"images", "annotations", "categories", "info", "licenses"})
+_VIS = (Visibility.UNLABELLED, Visibility.HIDDEN, Visibility.VISIBLE)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _is_id(v: Any) -> bool:
+    return (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, str) and v != "")
+
+
+class _Skip(Exception):
+    """Internal: a record error under ``on_error=skip``."""
+
+
+class CocoReader:
+    """Reads one COCO file into a :class:`Dataset`; see the module docstring for the mapping."""
+
+    def __init__(self, path: Path, options: Mapping[str, Any]) -> None:
+        self.path = path
+        self.ref_mode = options.get("reference_id") or "file_name"
+        if self.ref_mode not in ("file_name", "id"):
+            raise InputError(
+                f"reader option reference_id must be 'file_name' or 'id', got {self.ref_mode!r}"
+            )
+        self.image_root = options.get("image_root") or ""
+        self.images_file = options.get("images") or None
+        self.panoptic_root = options.get("panoptic_root") or None
+        on_error = options.get("on_error") or "raise"
+        if on_error not in ("raise", "skip"):
+            raise InputError(f"reader option on_error must be 'raise' or 'skip', got {on_error!r}")
+        self.skip = on_error == "skip"
+        self.losses = LossReport()
+        self.items: dict[Any, Item] = {}
+        self.sizes: dict[Any, tuple[int | None, int | None]] = {}
+        self.labels: dict[Any, str] = {}
+        self.skeletons: dict[Any, Skeleton] = {}
+        self.header = Header(source={"format": "coco", "path": str(path)})
+        self.coco_extra: dict[str, Any] = {}
+        self.panoptic: dict[Any, dict[str, Any]] = {}
+        self.results = False
+
+    # ------------------------------------------------------------------ entry
+
+    def read(self) -> Dataset:
+        data = load_json(self.path)
+        if isinstance(data, list):
+            self._read_results(data)
+        elif isinstance(data, dict):
+            self._read_dataset(data)
+        else:
+            raise InputError(
+                "a COCO file is an object with 'images' (or a results list), "
+                f"got {type(data).__name__}",
+                path=self.path,
+            )
+        if self.coco_extra:
+            self.header.extra["coco"] = self.coco_extra
+        return Dataset(header=self.header, items=self._stream(), scenes=[], losses=self.losses)
+
+    def _stream(self) -> Iterator[Item]:
+        items = self.items
+        self.items = {}
+        for image_id, item in items.items():
+            record = self.panoptic.pop(image_id, None)
+            if record is not None:
+                try:
+                    item.annotations.append(self._panoptic_segmentation(image_id, item, record))
+                except InputError as err:
+                    if not self.skip:
+                        raise
+                    self.losses.skip(err)
+            yield item
+
+    def _error(self, message: str, record: str | None = None, field: str | None = None) -> None:
+        err = InputError(message, path=self.path, record=record, field=field)
+        if self.skip and record is not None:
+            self.losses.skip(err)
+            raise _Skip
+        raise err
+
+    # ------------------------------------------------------------------ header
+
+    def _read_dataset(self, data: dict[str, Any]) -> None:
+        images = data.get("images")
+        if not isinstance(images, list):
+            raise InputError(
+                "no 'images' list: not a COCO dataset file", path=self.path, field="images"
+            )
+        for key in ("info", "licenses"):
+            if key in data:
+                self.coco_extra[key] = data[key]
+        other = {k: v for k, v in data.items() if k not in _TOP_KEYS}
+        if other:
+            self.coco_extra["top_level"] = other
+        self._read_categories(data.get("categories", []))
+        self._read_images(images, self.path)
+        annotations = data.get("annotations", [])
+        if not isinstance(annotations, list):
+            raise InputError("'annotations' must be a list", path=self.path, field="annotations")
+        task = None
+        for i, a in enumerate(annotations):
+            if isinstance(a, dict) and "segments_info" in a:
+                task = "panoptic"
+            try:
+                self._annotation(a, i)
+            except _Skip:
+                continue
+        if task:
+            self.coco_extra["task"] = task
+
+    def _read_categories(self, categories: Any) -> None:
+        if not isinstance(categories, list):
+            raise InputError("'categories' must be a list", path=self.path, field="categories")
+        names: dict[str, Any] = {}
+        zero_based: list[str] = []
+        for i, c in enumerate(categories):
+            record = f"categories[{i}]"
+            if not isinstance(c, dict):
+                raise InputError("a category must be an object", path=self.path, record=record)
+            cid, name = c.get("id"), c.get("name")
+            if not _is_id(cid):
+                raise InputError(
+                    f"category id must be an integer, got {cid!r}",
+                    path=self.path,
+                    record=record,
+                    field="id",
+                )
+            record = f"category id {cid}"
+            if not isinstance(name, str) or not name:
+                raise InputError(
+                    f"category name must be a non-empty string, got {name!r}",
+                    path=self.path,
+                    record=record,
+                    field="name",
+                )
+            if cid in self.labels:
+                raise InputError("category id appears twice", path=self.path, record=record)
+            if name in names:
+                raise InputError(
+                    f"category name {name!r} is also category id {names[name]}; labels must be "
+                    "unique",
+                    path=self.path,
+                    record=record,
+                )
+            names[name] = cid
+            self.labels[cid] = name
+            sup = c.get("supercategory")
+            self.header.categories.append(
+                Category(
+                    name=name,
+                    source_id=cid,
+                    supercategory=sup if isinstance(sup, str) else None,
+                    attributes={k: v for k, v in c.items() if k not in _CATEGORY_KEYS},
+                )
+            )
+            if "keypoints" in c or "skeleton" in c:
+                skel = self._skeleton(c, record)
+                if skel is not None:
+                    self.skeletons[cid] = skel[0]
+                    self.header.skeletons[name] = skel[0]
+                    if skel[1]:
+                        zero_based.append(name)
+        if zero_based:
+            self.coco_extra["zero_based_skeletons"] = zero_based
+
+    def _skeleton(self, c: dict[str, Any], record: str) -> tuple[Skeleton, bool] | None:
+        names = c.get("keypoints", [])
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise InputError(
+                "category keypoints must be a list of names",
+                path=self.path,
+                record=record,
+                field="keypoints",
+            )
+        if len(set(names)) != len(names):
+            raise InputError(
+                "category keypoint names repeat", path=self.path, record=record, field="keypoints"
+            )
+        raw = c.get("skeleton") or []
+        if not isinstance(raw, list) or not all(
+            isinstance(e, list) and len(e) == 2 and all(isinstance(v, int) for v in e) for e in raw
+        ):
+            raise InputError(
+                "skeleton must be a list of [a, b] integer pairs",
+                path=self.path,
+                record=record,
+                field="skeleton",
+            )
+        # COCO's skeleton is 1-based; some tools (datumaro) write 0-based ones. A 0 can only
+        # mean 0-based: keep those as they are and remember it so the writer restores them.
+        zero_based = any(v == 0 for e in raw for v in e)
+        shift = 0 if zero_based else 1
+        edges = [(a - shift, b - shift) for a, b in raw]
+        for a, b in edges:
+            if a < 0 or b < 0 or (names and (a >= len(names) or b >= len(names))):
+                raise InputError(
+                    f"skeleton edge [{a + shift}, {b + shift}] is outside the {len(names)} "
+                    "keypoints",
+                    path=self.path,
+                    record=record,
+                    field="skeleton",
+                )
+        return Skeleton(names=list(names), edges=edges), zero_based
+
+    def _read_images(self, images: list[Any], path: Path) -> None:
+        refs: dict[str, Any] = {}
+        for i, im in enumerate(images):
+            record = f"images[{i}]"
+            if not isinstance(im, dict):
+                raise InputError("an image must be an object", path=path, record=record)
+            image_id = im.get("id")
+            if not _is_id(image_id):
+                raise InputError(
+                    f"image id must be an integer, got {image_id!r}",
+                    path=path,
+                    record=record,
+                    field="id",
+                )
+            record = f"image id {image_id}"
+            if image_id in self.items:
+                raise InputError("image id appears twice", path=path, record=record)
+            file_name = im.get("file_name")
+            if not isinstance(file_name, str) or not file_name:
+                raise InputError(
+                    f"file_name must be a non-empty string, got {file_name!r}",
+                    path=path,
+                    record=record,
+                    field="file_name",
+                )
+            width, height = im.get("width"), im.get("height")
+            for name, v in (("width", width), ("height", height)):
+                if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
+                    raise InputError(
+                        f"{name} must be a non-negative integer, got {v!r}",
+                        path=path,
+                        record=record,
+                        field=name,
+                    )
+            ref = file_name if self.ref_mode == "file_name" else str(image_id)
+            if ref in refs:
+                raise InputError(
+                    f"reference id {ref!r} is also image id {refs[ref]}; use reader option "
+                    "reference_id=id",
+                    path=path,
+                    record=record,
+                )
+            refs[ref] = image_id
+            metadata = {"coco_image_id": image_id}
+            if self.ref_mode != "file_name":
+                metadata["file_name"] = file_name
+            metadata.update((k, v) for k, v in im.items() if k not in _IMAGE_KEYS)
+            self.items[image_id] = Item(
+                reference_id=ref,
+                media=ImageMedia(path=self._location(file_name), width=width, height=height),
+                metadata=metadata,
+            )
+            self.sizes[image_id] = (height, width)
+
+    def _location(self, file_name: str) -> str:
+        root = self.image_root
+        if not root:
+            return file_name
+        if "://" in root:
+            return root.rstrip("/") + "/" + file_name
+        return str(Path(root) / file_name)
+
+    # ------------------------------------------------------------------ annotations
+
+    def _item(self, image_id: Any, record: str) -> Item:
+        item = self.items.get(image_id)
+        if item is None:
+            if self.results and not self.images_file and _is_id(image_id):
+                item = self.items[image_id] = Item(reference_id=str(image_id))
+                self.sizes[image_id] = (None, None)
+                return item
+            self._error(f"image id {image_id!r} is not in the images", record, "image_id")
+            raise AssertionError  # unreachable: _error raises
+        return item
+
+    def _label(self, category_id: Any, record: str) -> str:
+        label = self.labels.get(category_id)
+        if label is None:
+            if self.results and not self.images_file and _is_id(category_id):
+                label = self.labels[category_id] = str(category_id)
+                self.header.categories.append(Category(name=label, source_id=category_id))
+                return label
+            self._error(
+                f"category id {category_id!r} is not in the categories", record, "category_id"
+            )
+        assert label is not None
+        return label
+
+    def _annotation(self, a: Any, index: int) -> None:
+        if not isinstance(a, dict):
+            self._error("an annotation must be an object", f"annotations[{index}]")
+            return
+        if "segments_info" in a:
+            self._panoptic_record(a, self._item(a.get("image_id"), f"annotations[{index}]"))
+            return
+        aid = a.get("id")
+        if self.results and aid is None:
+            record = f"result {index}"
+            group = f"result-{index}"
+        else:
+            if not _is_id(aid):
+                self._error(
+                    f"annotation id must be an integer, got {aid!r}", f"annotations[{index}]", "id"
+                )
+            record = f"annotation id {aid}"
+            group = str(aid)
+        item = self._item(a.get("image_id"), record)
+        if "caption" in a:
+            caption = a["caption"]
+            if not isinstance(caption, str):
+                self._error("caption must be a string", record, "caption")
+            item.metadata.setdefault(CAPTIONS_KEY, []).append(
+                {k: v for k, v in a.items() if k != "image_id"}
+            )
+            return
+        label = self._label(a.get("category_id"), record)
+        attrs: dict[str, Any] = {} if aid is None else {"coco_id": aid}
+        for key in _COPIED_ATTRIBUTES:
+            if key in a:
+                attrs[key] = a[key]
+        for key, value in a.items():
+            if key not in KNOWN_ANNOTATION_KEYS:
+                attrs[key] = value
+        score = a.get("score")
+        if score is not None and not _is_number(score):
+            self._error(f"score must be a number, got {score!r}", record, "score")
+        common: dict[str, Any] = {
+            "label": label,
+            "group_id": group,
+            "attributes": attrs,
+            "score": score,
+        }
+        out: list[Annotation] = []
+        bbox = a.get("bbox")
+        if bbox is not None:
+            if not isinstance(bbox, list) or len(bbox) != 4 or not all(_is_number(v) for v in bbox):
+                self._error(f"bbox must be [x, y, width, height], got {bbox!r}", record, "bbox")
+            if bbox[2] < 0 or bbox[3] < 0:
+                self._error(f"bbox has a negative size ({bbox[2]} x {bbox[3]})", record, "bbox")
+            out.append(Box(id=group, x=bbox[0], y=bbox[1], width=bbox[2], height=bbox[3], **common))
+        seg = a.get("segmentation")
+        if seg is not None:
+            if isinstance(seg, list):
+                for k, ring in enumerate(seg):
+                    out.append(
+                        Polygon(id=f"{group}.{k}", points=self._ring(ring, record, k), **common)
+                    )
+            elif isinstance(seg, dict):
+                why = check_rle(seg)
+                if why is not None:
+                    self._error(why, record, "segmentation")
+                h, w = self.sizes.get(a.get("image_id"), (None, None))
+                size = seg["size"]
+                if h is not None and w is not None and (size[0] != h or size[1] != w):
+                    self._error(
+                        f"RLE size {size[0]}x{size[1]} (height x width) disagrees with the image "
+                        f"({h}x{w})",
+                        record,
+                        "segmentation.size",
+                    )
+                out.append(InstanceMask(id=f"{group}.mask", rle=seg, **common))
+            else:
+                self._error(
+                    "segmentation must be a list of polygons or an RLE object, got "
+                    f"{type(seg).__name__}",
+                    record,
+                    "segmentation",
+                )
+        if "keypoints" in a:
+            out.append(self._keypoints(a, record, group, common))
+        if not out:
+            if score is not None:
+                self._error("a result needs a bbox, segmentation or keypoints", record)
+            # Nucleus category payloads have no annotation id: the COCO id stays in coco_id.
+            out.append(ImageCategory(**common))
+        item.annotations.extend(out)
+
+    def _ring(self, ring: Any, record: str, k: int) -> list[tuple[float, float]]:
+        field = f"segmentation[{k}]"
+        if not isinstance(ring, list):
+            self._error(f"a polygon is a flat list of numbers, got {ring!r}"[:200], record, field)
+        n = len(ring)
+        if n % 2:
+            self._error(f"a polygon has an odd number of values ({n})", record, field)
+        if n < 6:
+            self._error(f"a polygon needs at least 3 points, got {n // 2}", record, field)
+        try:
+            sum(ring)
+        except TypeError:
+            self._error("polygon coordinates must be numbers", record, field)
+        if any(type(v) is bool for v in ring):
+            self._error("polygon coordinates must be numbers", record, field)
+        it = iter(ring)
+        return list(zip(it, it, strict=True))
+
+    def _keypoints(
+        self, a: dict[str, Any], record: str, group: str, common: dict[str, Any]
+    ) -> Keypoints:
+        raw = a["keypoints"]
+        if not isinstance(raw, list) or not all(_is_number(v) for v in raw):
+            self._error("keypoints must be a flat list of numbers", record, "keypoints")
+        if len(raw) % 3:
+            self._error(
+                f"keypoints has {len(raw)} values, not a multiple of 3 (x, y, v)",
+                record,
+                "keypoints",
+            )
+        n = len(raw) // 3
+        skel = self.skeletons.get(a.get("category_id"))
+        if skel is not None and skel.names and len(skel.names) != n:
+            self._error(
+                f"{n} keypoints but category {common['label']!r} names {len(skel.names)}",
+                record,
+                "keypoints",
+            )
+        names = (
+            list(skel.names) if skel is not None and skel.names else [f"{i + 1}" for i in range(n)]
+        )
+        points = []
+        for i in range(n):
+            x, y, v = raw[3 * i], raw[3 * i + 1], raw[3 * i + 2]
+            if v not in (0, 1, 2):
+                self._error(
+                    f"keypoint {i} has visibility {v!r}; COCO uses 0, 1 or 2",
+                    record,
+                    "keypoints",
+                )
+            vis = _VIS[int(v)]
+            if vis is Visibility.UNLABELLED and x == 0 and y == 0:
+                points.append(Keypoint(None, None, vis))
+            else:
+                points.append(Keypoint(x, y, vis))
+        edges = None
+        if skel is not None and skel.edges and all(max(e) < n for e in skel.edges):
+            edges = list(skel.edges)
+        return Keypoints(
+            id=f"{group}.keypoints", points=points, names=names, skeleton=edges, **common
+        )
+
+    # ------------------------------------------------------------------ results
+
+    def _read_results(self, data: list[Any]) -> None:
+        self.results = True
+        self.coco_extra["task"] = "results"
+        if self.images_file:
+            images_path = Path(self.images_file)
+            other = load_json(images_path)
+            if not isinstance(other, dict) or not isinstance(other.get("images"), list):
+                raise InputError(
+                    "reader option images must name a COCO instances file with 'images'",
+                    path=images_path,
+                )
+            self._read_categories(other.get("categories", []))
+            self._read_images(other["images"], images_path)
+        for i, a in enumerate(data):
+            try:
+                if isinstance(a, dict) and "score" not in a:
+                    self._error("a results record needs a score", f"result {i}", "score")
+                self._annotation(a, i)
+            except _Skip:
+                continue
+
+    # ------------------------------------------------------------------ panoptic
+
+    def _panoptic_record(self, a: dict[str, Any], item: Item) -> None:
+        image_id = a.get("image_id")
+        record = f"panoptic annotation of image id {image_id}"
+        file_name = a.get("file_name")
+        if not isinstance(file_name, str) or not file_name:
+            self._error("panoptic annotation needs a PNG file_name", record, "file_name")
+        infos = a.get("segments_info")
+        if not isinstance(infos, list) or not all(isinstance(s, dict) for s in infos):
+            self._error("segments_info must be a list of objects", record, "segments_info")
+        if image_id in self.panoptic:
+            self._error("image has two panoptic annotations", record)
+        assert isinstance(infos, list)
+        for s in infos:
+            if not _is_id(s.get("id")) or s.get("id") == 0:
+                self._error(
+                    f"segment id must be a positive integer, got {s.get('id')!r}",
+                    record,
+                    "segments_info",
+                )
+            self._label(s.get("category_id"), record)
+        self.panoptic[image_id] = a
+
+    def _panoptic_segmentation(self, image_id: Any, item: Item, a: dict[str, Any]) -> Segmentation:
+        record = f"panoptic annotation of image id {image_id}"
+        root = Path(self.panoptic_root) if self.panoptic_root else self.path.parent / self.path.stem
+        png = root / a["file_name"]
+        try:
+            with Image.open(png) as im:
+                rgb = np.asarray(im.convert("RGB"), dtype=np.uint32)
+        except (OSError, Image.DecompressionBombError) as exc:
+            raise InputError(
+                f"cannot read panoptic PNG {png}: {exc}", path=self.path, record=record
+            ) from None
+        ids = rgb[..., 0] + 256 * rgb[..., 1] + 65536 * rgb[..., 2]
+        h, w = self.sizes.get(image_id, (None, None))
+        if (h is not None and ids.shape[0] != h) or (w is not None and ids.shape[1] != w):
+            raise InputError(
+                f"panoptic PNG {png} is {ids.shape[0]}x{ids.shape[1]} but the image is {h}x{w}",
+                path=self.path,
+                record=record,
+            )
+        infos = a["segments_info"]
+        if len(infos) > 255:
+            raise InputError(
+                f"{len(infos)} segments; an index mask holds at most 255",
+                path=self.path,
+                record=record,
+            )
+        index = np.zeros(ids.shape, dtype=np.uint8)
+        segments = []
+        known = {0}
+        for k, s in enumerate(infos, start=1):
+            index[ids == s["id"]] = k
+            known.add(s["id"])
+            attrs = {"coco_id": s["id"]}
+            attrs.update((key, v) for key, v in s.items() if key not in ("id", "category_id"))
+            segments.append(Segment(index=k, label=self.labels[s["category_id"]], attributes=attrs))
+        stray = np.setdiff1d(np.unique(ids), np.fromiter(known, dtype=np.uint32))
+        if stray.size:
+            raise InputError(
+                f"panoptic PNG {png} has segment ids {stray[:5].tolist()} that segments_info "
+                "does not list",
+                path=self.path,
+                record=record,
+            )
+        extra = {k: v for k, v in a.items() if k not in ("image_id", "segments_info")}
+        return Segmentation(
+            id=f"panoptic-{image_id}",
+            mask=MaskRef(array=index),
+            segments=segments,
+            extra={"coco_panoptic": extra},
+        )
+
+
+def read_coco(src: Path, options: Mapping[str, Any]) -> Dataset:
+    """Read a COCO JSON file (any task, or a results list) into a streaming Dataset."""
+    return CocoReader(src, options).read()
