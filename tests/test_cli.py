@@ -43,7 +43,8 @@ def test_convert_into_an_empty_existing_folder_is_allowed(tmp_path: Path) -> Non
 
 def test_unknown_format_and_undetectable_source_are_clean_errors(tmp_path: Path) -> None:
     proc = run("convert", str(FIXTURE), str(tmp_path / "o"), "--to", "nope")
-    assert proc.returncode == 2 and "unknown format 'nope' (known formats: coco, nucleus)" in proc.stderr
+    assert proc.returncode == 2
+    assert "unknown format 'nope' (known formats: coco, nucleus)" in proc.stderr
     odd = tmp_path / "odd.txt"
     odd.write_text("hello")
     proc = run("convert", str(odd), str(tmp_path / "o"))
@@ -57,7 +58,8 @@ def test_unknown_writer_option_is_refused_with_the_known_ones(tmp_path: Path) ->
     proc = run("convert", str(FIXTURE), str(tmp_path / "o"), "-w", "colour=red")
     assert proc.returncode == 2
     assert (
-        "format 'nucleus' has no write option 'colour' (it has: base_url, group_key, masks)" in proc.stderr
+        "format 'nucleus' has no write option 'colour' (it has: base_url, group_key, masks)"
+        in proc.stderr
     )
 
 

@@ -39,7 +39,9 @@ def test_instance_masks_become_segments_of_one_index_mask_and_are_reported(
     rows = [r for r in manifest["loss"] if r["kind"] == "instance_mask"]
     assert [(r["field"], r["approximated"]) for r in rows] == [("*", 1)]
     (line,) = (path / "annotations.jsonl").read_text().splitlines()[1:]
-    assert orjson.loads(line)["annotations"] == [{"label": "car", "index": 1}]
+    assert orjson.loads(line)["annotations"] == [
+        {"label": "car", "index": 1, "metadata": {"coco_rle": "uncompressed"}}
+    ]
 
 
 def test_fields_a_payload_type_lacks_are_counted(tmp_path: Path) -> None:
