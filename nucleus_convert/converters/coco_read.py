@@ -342,6 +342,8 @@ class CocoReader:
     # ------------------------------------------------------------------ annotations
 
     def _item(self, image_id: Any, record: str) -> Item:
+        if not _is_id(image_id):
+            self._error(f"image_id must be an integer, got {image_id!r}", record, "image_id")
         item = self.items.get(image_id)
         if item is None:
             if self.results and not self.images_file and _is_id(image_id):
@@ -353,6 +355,10 @@ class CocoReader:
         return item
 
     def _label(self, category_id: Any, record: str) -> str:
+        if not _is_id(category_id):
+            self._error(
+                f"category_id must be an integer, got {category_id!r}", record, "category_id"
+            )
         label = self.labels.get(category_id)
         if label is None:
             if self.results and not self.images_file and _is_id(category_id):
