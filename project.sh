@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set-up and tasks for nucleus-convert on a fresh machine that has Python 3.11.
-#   ./project.sh demo   create .venv, install, convert the bundled fixtures and print what was written
+#   ./project.sh demo   create .venv, install, convert the bundled COCO fixture to Nucleus and back
 #   ./project.sh test   create .venv, install with test extras, run ruff, mypy and the test suite
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -25,14 +25,17 @@ case "${1:-}" in
     demo)
         setup test
         out="${2:-out/demo}"
-        mkdir -p "$(dirname "$out")"
-        echo "+ nucleus-convert inspect fixtures/nucleus"
-        "$VENV/bin/nucleus-convert" inspect fixtures/nucleus
-        echo "+ nucleus-convert convert fixtures/nucleus $out --to nucleus --overwrite"
-        "$VENV/bin/nucleus-convert" convert fixtures/nucleus "$out" --to nucleus --overwrite
-        ls -l "$out"
-        echo "+ nucleus-convert roundtrip fixtures/nucleus --via nucleus"
-        "$VENV/bin/nucleus-convert" roundtrip fixtures/nucleus --via nucleus
+        nc="$VENV/bin/nucleus-convert"
+        mkdir -p "$out"
+        run() { echo "+ nucleus-convert $*"; "$nc" "$@"; }
+        run inspect fixtures/coco/instances_demo.json
+        run convert fixtures/coco/instances_demo.json "$out/instances" --to nucleus --overwrite
+        run convert fixtures/coco/results_demo.json "$out/results" --to nucleus --overwrite \
+            -r images=fixtures/coco/instances_demo.json
+        run convert "$out/instances" "$out/instances_back.json" --to coco --overwrite
+        ls -l "$out" "$out/instances"
+        run roundtrip fixtures/coco/instances_demo.json --via nucleus
+        run roundtrip fixtures/nucleus --via nucleus
         ;;
     test)
         setup "test,dev"

@@ -287,3 +287,32 @@ def test_random_coco_objects_survive_nucleus_exactly(tmp_path: Path, data: st.Da
     back = orjson.loads((tmp_path / "back.json").read_bytes())
     assert back["annotations"] == anns
     assert back["categories"] == coco["categories"]
+
+
+COCO_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "coco"
+
+
+def test_bundled_coco_fixture_goes_through_nucleus_unchanged(tmp_path: Path) -> None:
+    src = COCO_FIXTURE / "instances_demo.json"
+    nc.convert(src, tmp_path / "bundle")
+    judge_bundle(tmp_path / "bundle")
+    nc.convert(tmp_path / "bundle", tmp_path / "back.json", to="coco")
+    original = orjson.loads(src.read_bytes())
+    back = orjson.loads((tmp_path / "back.json").read_bytes())
+    for key in ("info", "licenses", "images", "categories", "annotations"):
+        assert back[key] == original[key], key
+
+
+def test_bundled_results_fixture_becomes_predictions_on_the_fixture_images(tmp_path: Path) -> None:
+    result = nc.convert(
+        COCO_FIXTURE / "results_demo.json",
+        tmp_path / "bundle",
+        read_options={"images": str(COCO_FIXTURE / "instances_demo.json")},
+    )
+    judge_bundle(tmp_path / "bundle")
+    preds = lines(tmp_path / "bundle" / "predictions.jsonl")
+    assert {p["type"] for p in preds} == {"box", "mask"}
+    assert all(p["reference_id"].endswith(".jpg") for p in preds)
+    assert not result.report.has_loss() or all(
+        e.kind == "instance_mask" for e in result.report.lossy_entries()
+    )
