@@ -72,6 +72,7 @@ _COPIED_ATTRIBUTES = ("area", "iscrowd", "num_keypoints")
 _IMAGE_KEYS = frozenset({"id", "file_name", "width", "height"})
 _CATEGORY_KEYS = frozenset({"id", "name", "supercategory", "keypoints", "skeleton"})
 _TOP_KEYS = frozenset({"images", "annotations", "categories", "info", "licenses"})
+_PLAIN_NUMBERS = frozenset({int, float})  # JSON numbers as orjson parses them (not bool)
 _VIS = (Visibility.UNLABELLED, Visibility.HIDDEN, Visibility.VISIBLE)
 
 
@@ -469,11 +470,7 @@ class CocoReader:
             self._error(f"a polygon has an odd number of values ({n})", record, field)
         if n < 6:
             self._error(f"a polygon needs at least 3 points, got {n // 2}", record, field)
-        try:
-            sum(ring)
-        except TypeError:
-            self._error("polygon coordinates must be numbers", record, field)
-        if any(type(v) is bool for v in ring):
+        if not set(map(type, ring)) <= _PLAIN_NUMBERS:
             self._error("polygon coordinates must be numbers", record, field)
         it = iter(ring)
         return list(zip(it, it, strict=True))

@@ -70,10 +70,16 @@ class MetadataChecker:
         """Check one metadata dict; ``where`` names the record for the error message."""
         seen = self._seen.setdefault(scope, {})
         for key, value in metadata.items():
-            if not isinstance(key, str):
+            if type(key) is not str:
                 raise OutputError(f"{where}: metadata key {key!r} is not a string")
-            check_json_value(value, f"{where}: metadata.{key}")
-            kind = _kind(value)
+            t = type(value)
+            if t is str:
+                kind: str | None = "text"
+            elif t is int or t is bool or (t is float and math.isfinite(value)):
+                kind = "number"
+            else:
+                check_json_value(value, f"{where}: metadata.{key}")
+                kind = _kind(value)
             if kind is None:
                 continue
             prev = seen.get(key)

@@ -207,6 +207,30 @@ def _out(value: Any, where: str) -> int | float:
     return value
 
 
+_PLAIN_NUMBERS = frozenset({int, float})
+
+
+def _vertices(points: list[tuple[float, float]], where: str) -> list[dict[str, Any]]:
+    """``[{"x", "y"}]`` for a vertex list; every coordinate must be a finite number.
+
+    The common case (plain ints and floats) is checked with whole-list operations; anything
+    else goes through :func:`_out` vertex by vertex for a precise error (or a numpy conversion).
+    """
+    if points:
+        try:
+            xs, ys = zip(*points, strict=True)
+        except (TypeError, ValueError):
+            raise OutputError(f"{where}: vertices must be (x, y) pairs") from None
+        types = set(map(type, xs))
+        types.update(map(type, ys))
+        if types <= _PLAIN_NUMBERS and math.isfinite(sum(xs) + sum(ys)):
+            return [{"x": x, "y": y} for x, y in points]
+    return [
+        {"x": _out(px, f"{where}: vertex x"), "y": _out(py, f"{where}: vertex y")}
+        for px, py in points
+    ]
+
+
 def camera_to_payload(cam: CameraParams, where: str = "camera") -> dict[str, Any]:
     """Encode camera parameters as the client does (zero distortion terms are omitted)."""
     payload: dict[str, Any] = {
@@ -650,12 +674,7 @@ class Encoder:
             payload = {
                 "label": ann.label,
                 "type": "polygon" if is_polygon else "line",
-                "geometry": {
-                    "vertices": [
-                        {"x": _out(px, f"{where}: vertex x"), "y": _out(py, f"{where}: vertex y")}
-                        for px, py in ann.points
-                    ]
-                },
+                "geometry": {"vertices": _vertices(ann.points, where)},
                 "reference_id": reference_id,
                 "annotation_id": ann.id,
                 "metadata": md,

@@ -60,4 +60,4 @@ def write_index_png(array: npt.NDArray[np.integer[Any]], path: Path) -> None:
             f"{path}: index mask values must be within 0..255 for Nucleus, "
             f"got {arr.min()}..{arr.max()}"
         )
-    Image.fromarray(arr.astype(np.uint8), mode="L").save(path, format="PNG", optimize=False)
+    Image.fromarray(arr.astype(np.uint8), mode="L").save(path, format="PNG", compress_level=1)
