@@ -390,7 +390,10 @@ class CocoReader:
                 )
             record = f"annotation id {aid}"
             group = str(aid)
-        item = self._item(a.get("image_id"), record)
+        try:
+            item = self.items[a.get("image_id")]
+        except (KeyError, TypeError):
+            item = self._item(a.get("image_id"), record)
         if "caption" in a:
             caption = a["caption"]
             if not isinstance(caption, str):
@@ -399,7 +402,10 @@ class CocoReader:
                 {k: v for k, v in a.items() if k != "image_id"}
             )
             return
-        label = self._label(a.get("category_id"), record)
+        try:
+            label = self.labels[a.get("category_id")]
+        except (KeyError, TypeError):
+            label = self._label(a.get("category_id"), record)
         attrs: dict[str, Any] = {} if aid is None else {"coco_id": aid}
         for key in _COPIED_ATTRIBUTES:
             if key in a:
@@ -419,7 +425,11 @@ class CocoReader:
         out: list[Annotation] = []
         bbox = a.get("bbox")
         if bbox is not None:
-            if not isinstance(bbox, list) or len(bbox) != 4 or not all(_is_number(v) for v in bbox):
+            if (
+                type(bbox) is not list
+                or len(bbox) != 4
+                or not set(map(type, bbox)) <= _PLAIN_NUMBERS
+            ):
                 self._error(f"bbox must be [x, y, width, height], got {bbox!r}", record, "bbox")
             if bbox[2] < 0 or bbox[3] < 0:
                 self._error(f"bbox has a negative size ({bbox[2]} x {bbox[3]})", record, "bbox")
@@ -462,16 +472,23 @@ class CocoReader:
         item.annotations.extend(out)
 
     def _ring(self, ring: Any, record: str, k: int) -> list[tuple[float, float]]:
-        field = f"segmentation[{k}]"
-        if not isinstance(ring, list):
-            self._error(f"a polygon is a flat list of numbers, got {ring!r}"[:200], record, field)
+        if type(ring) is not list:
+            self._error(
+                f"a polygon is a flat list of numbers, got {ring!r}"[:200],
+                record,
+                f"segmentation[{k}]",
+            )
         n = len(ring)
         if n % 2:
-            self._error(f"a polygon has an odd number of values ({n})", record, field)
+            self._error(
+                f"a polygon has an odd number of values ({n})", record, f"segmentation[{k}]"
+            )
         if n < 6:
-            self._error(f"a polygon needs at least 3 points, got {n // 2}", record, field)
+            self._error(
+                f"a polygon needs at least 3 points, got {n // 2}", record, f"segmentation[{k}]"
+            )
         if not set(map(type, ring)) <= _PLAIN_NUMBERS:
-            self._error("polygon coordinates must be numbers", record, field)
+            self._error("polygon coordinates must be numbers", record, f"segmentation[{k}]")
         it = iter(ring)
         return list(zip(it, it, strict=True))
 

@@ -482,6 +482,8 @@ class _BundleWriter:
         self.summary = WriteSummary()
         self.out = {key: JsonlWriter(dst / name) for key, name in FILES.items()}
         self.segmentations_per_item: Counter[tuple[str, bool]] = Counter()
+        self._checked_attrs: dict[str, Any] | None = None
+        self._checked_scope = ""
 
     # -- files
 
@@ -621,6 +623,7 @@ class _BundleWriter:
         finally:
             for w in self.out.values():
                 w.close()
+            self.encoder.flush()
         self._write_manifest(dataset.header)
         return self.summary
 
@@ -637,11 +640,15 @@ class _BundleWriter:
                     example=where,
                 )
             mask_url = self.write_mask(ann, item, where)
-        payload = self.encoder.annotation(ann, ref, mask_url=mask_url)
+        payload = self.encoder.annotation(ann, ref, mask_url=mask_url, where=where)
         if payload is None:
             return
         scope = "prediction" if ann.prediction else "annotation"
-        self.checker.check(scope, payload.get("metadata") or {}, where)
+        # Members of one source object share one attributes dict: check it once per group.
+        if ann.attributes is not self._checked_attrs or scope != self._checked_scope:
+            self.checker.check(scope, payload.get("metadata") or {}, where)
+            if ann.group_id is not None:
+                self._checked_attrs, self._checked_scope = ann.attributes, scope
         if isinstance(ann, Segmentation):
             for s in ann.segments:
                 if s.attributes:

@@ -25,6 +25,7 @@ coordinates is "labelled, hidden", without coordinates "unlabelled".
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -561,6 +562,14 @@ class Encoder:
     def __init__(self, report: LossReport, *, group_key: str = "group_id") -> None:
         self.report = report
         self.group_key = group_key
+        self._kept: Counter[str] = Counter()
+
+    def flush(self) -> None:
+        """Add the per-kind counts of encoded annotations to the report (batched: this runs
+        once per annotation, and a dict increment is all the hot loop can afford)."""
+        for kind, n in self._kept.items():
+            self.report.kept(kind, n=n)
+        self._kept.clear()
 
     def _metadata(self, ann: Annotation, where: str) -> dict[str, Any]:
         md = dict(ann.attributes)
@@ -618,14 +627,23 @@ class Encoder:
                 )
 
     def annotation(
-        self, ann: Annotation, reference_id: str, *, mask_url: str | None = None
+        self,
+        ann: Annotation,
+        reference_id: str,
+        *,
+        mask_url: str | None = None,
+        where: str | None = None,
     ) -> dict[str, Any] | None:
-        """Encode ``ann`` on item (or scene) ``reference_id``; ``None`` if Nucleus cannot."""
-        where = (
-            f"item {reference_id!r}, {ann.kind} {ann.id!r}"
-            if ann.id
-            else f"item {reference_id!r}, {ann.kind}"
-        )
+        """Encode ``ann`` on item (or scene) ``reference_id``; ``None`` if Nucleus cannot.
+
+        Counts go to the report when :meth:`flush` is called.
+        """
+        if where is None:
+            where = (
+                f"item {reference_id!r}, {ann.kind} {ann.id!r}"
+                if ann.id
+                else f"item {reference_id!r}, {ann.kind}"
+            )
         if isinstance(ann, InstanceMask):
             self.report.dropped(
                 "instance_mask",
@@ -645,15 +663,23 @@ class Encoder:
                 reason=f"not Nucleus keys: {', '.join(ann.extra['unknown_keys'])}",
                 example=where,
             )
-        self.report.kept(ann.kind)
+        self._kept[ann.kind] += 1
         if isinstance(ann, Segmentation):
             return self._segmentation(ann, reference_id, mask_url, where)
         md = self._metadata(ann, where)
         task_id = self._task_id(ann, where)
         payload: dict[str, Any]
         if isinstance(ann, Box):
-            x, y = _out(ann.x, f"{where}: x"), _out(ann.y, f"{where}: y")
-            w, h = _out(ann.width, f"{where}: width"), _out(ann.height, f"{where}: height")
+            x, y, w, h = ann.x, ann.y, ann.width, ann.height
+            if not (
+                type(x) in _PLAIN_NUMBERS
+                and type(y) in _PLAIN_NUMBERS
+                and type(w) in _PLAIN_NUMBERS
+                and type(h) in _PLAIN_NUMBERS
+                and math.isfinite(x + y + w + h)
+            ):
+                x, y = _out(x, f"{where}: x"), _out(y, f"{where}: y")
+                w, h = _out(w, f"{where}: width"), _out(h, f"{where}: height")
             if w < 0 or h < 0:
                 raise OutputError(f"{where}: negative box size {w} x {h}")
             ann_id = ann.id if ann.id is not None else f"{ann.label}-{x}-{y}-{w}-{h}-{reference_id}"
