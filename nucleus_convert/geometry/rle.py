@@ -20,6 +20,7 @@ __all__ = [
     "check_rle",
     "compress",
     "decode",
+    "decode_many",
     "encode",
     "is_compressed",
     "polygons_to_rle",
@@ -91,6 +92,12 @@ def _frozen(rle: dict[str, Any]) -> dict[str, Any]:
 def decode(rle: dict[str, Any]) -> Mask:
     """The ``(height, width)`` 0/1 mask of an RLE, compressed or not."""
     out: Mask = mask_utils.decode(_frozen(rle))
+    return out
+
+
+def decode_many(rles: list[dict[str, Any]]) -> npt.NDArray[np.uint8]:
+    """``(height, width, n)`` 0/1 masks of RLEs that share one size (one pycocotools call)."""
+    out: npt.NDArray[np.uint8] = mask_utils.decode([_frozen(r) for r in rles])
     return out
 
 
