@@ -136,6 +136,7 @@ def convert(
         if not any(o.name == "on_error" for o in fmt.read_options):
             raise click.UsageError(f"format {fmt.name!r} has no --on-error; it always stops")
         read_options = {**read_options, "on_error": on_error}
+        from_ = fmt.name  # detected once, not again by api.convert
     show = sys.stderr.isatty() if progress is None else progress
     start = time.perf_counter()
     with _progress(show, "converting") as tick:

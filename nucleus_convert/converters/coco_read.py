@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 from PIL import Image
@@ -50,7 +50,7 @@ from nucleus_convert.model import (
     Visibility,
 )
 
-__all__ = ["CAPTIONS_KEY", "KNOWN_ANNOTATION_KEYS", "read_coco"]
+__all__ = ["CAPTIONS_KEY", "KNOWN_ANNOTATION_KEYS", "is_coco_id", "read_coco"]
 
 CAPTIONS_KEY = "coco_captions"
 KNOWN_ANNOTATION_KEYS = frozenset(
@@ -80,7 +80,8 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
-def _is_id(v: Any) -> bool:
+def is_coco_id(v: Any) -> bool:
+    """A usable COCO id: an integer (not a bool) or a non-empty string."""
     return (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, str) and v != "")
 
 
@@ -147,7 +148,7 @@ class CocoReader:
                     self.losses.skip(err)
             yield item
 
-    def _error(self, message: str, record: str | None = None, field: str | None = None) -> None:
+    def _error(self, message: str, record: str | None = None, field: str | None = None) -> NoReturn:
         err = InputError(message, path=self.path, record=record, field=field)
         if self.skip and record is not None:
             self.losses.skip(err)
@@ -194,7 +195,7 @@ class CocoReader:
             if not isinstance(c, dict):
                 raise InputError("a category must be an object", path=self.path, record=record)
             cid, name = c.get("id"), c.get("name")
-            if not _is_id(cid):
+            if not is_coco_id(cid):
                 raise InputError(
                     f"category id must be an integer, got {cid!r}",
                     path=self.path,
@@ -285,7 +286,7 @@ class CocoReader:
             if not isinstance(im, dict):
                 raise InputError("an image must be an object", path=path, record=record)
             image_id = im.get("id")
-            if not _is_id(image_id):
+            if not is_coco_id(image_id):
                 raise InputError(
                     f"image id must be an integer, got {image_id!r}",
                     path=path,
@@ -343,39 +344,36 @@ class CocoReader:
     # ------------------------------------------------------------------ annotations
 
     def _item(self, image_id: Any, record: str) -> Item:
-        if not _is_id(image_id):
+        if not is_coco_id(image_id):
             self._error(f"image_id must be an integer, got {image_id!r}", record, "image_id")
         item = self.items.get(image_id)
         if item is None:
-            if self.results and not self.images_file and _is_id(image_id):
+            if self.results and not self.images_file and is_coco_id(image_id):
                 item = self.items[image_id] = Item(reference_id=str(image_id))
                 self.sizes[image_id] = (None, None)
                 return item
             self._error(f"image id {image_id!r} is not in the images", record, "image_id")
-            raise AssertionError  # unreachable: _error raises
         return item
 
     def _label(self, category_id: Any, record: str) -> str:
-        if not _is_id(category_id):
+        if not is_coco_id(category_id):
             self._error(
                 f"category_id must be an integer, got {category_id!r}", record, "category_id"
             )
         label = self.labels.get(category_id)
         if label is None:
-            if self.results and not self.images_file and _is_id(category_id):
+            if self.results and not self.images_file and is_coco_id(category_id):
                 label = self.labels[category_id] = str(category_id)
                 self.header.categories.append(Category(name=label, source_id=category_id))
                 return label
             self._error(
                 f"category id {category_id!r} is not in the categories", record, "category_id"
             )
-        assert label is not None
         return label
 
     def _annotation(self, a: Any, index: int) -> None:
         if not isinstance(a, dict):
             self._error("an annotation must be an object", f"annotations[{index}]")
-            return
         if "segments_info" in a:
             self._panoptic_record(a, self._item(a.get("image_id"), f"annotations[{index}]"))
             return
@@ -384,7 +382,7 @@ class CocoReader:
             record = f"result {index}"
             group = f"result-{index}"
         else:
-            if not _is_id(aid):
+            if not is_coco_id(aid):
                 self._error(
                     f"annotation id must be an integer, got {aid!r}", f"annotations[{index}]", "id"
                 )
@@ -574,7 +572,7 @@ class CocoReader:
             self._error("image has two panoptic annotations", record)
         assert isinstance(infos, list)
         for s in infos:
-            if not _is_id(s.get("id")) or s.get("id") == 0:
+            if not is_coco_id(s.get("id")) or s.get("id") == 0:
                 self._error(
                     f"segment id must be a positive integer, got {s.get('id')!r}",
                     record,

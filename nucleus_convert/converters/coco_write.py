@@ -24,9 +24,10 @@ import numpy as np
 import orjson
 from PIL import Image
 
-from nucleus_convert.converters.coco_read import CAPTIONS_KEY, KNOWN_ANNOTATION_KEYS
+from nucleus_convert.converters.coco_read import CAPTIONS_KEY, KNOWN_ANNOTATION_KEYS, is_coco_id
 from nucleus_convert.errors import OutputError
 from nucleus_convert.geometry.rle import (
+    UNCOMPRESSED_MARK,
     compress,
     encode,
     polygons_to_rle,
@@ -52,20 +53,11 @@ from nucleus_convert.model import (
 )
 from nucleus_convert.registry import WriteSummary
 
-__all__ = ["UNCOMPRESSED_MARK", "write_coco"]
-
-UNCOMPRESSED_MARK = "coco_rle"
-"""Segment attribute (value ``"uncompressed"``) saying the mask came from a run-length list."""
+__all__ = ["write_coco"]
 
 _RESERVED = KNOWN_ANNOTATION_KEYS | {"coco_id", UNCOMPRESSED_MARK}
 _IMAGE_RESERVED = frozenset({"coco_image_id", "file_name", CAPTIONS_KEY, "id", "width", "height"})
 _DROPPED_KINDS = ("polyline", "cuboid", "multicategory", "scene_category")
-
-
-def _usable_id(value: Any) -> bool:
-    return (isinstance(value, int) and not isinstance(value, bool)) or (
-        isinstance(value, str) and value != ""
-    )
 
 
 class _Ids:
@@ -76,7 +68,7 @@ class _Ids:
         self.pending: list[tuple[dict[str, Any], str]] = []
 
     def claim(self, wanted: Any, record: dict[str, Any], key: str = "id") -> None:
-        if _usable_id(wanted) and wanted not in self.used:
+        if is_coco_id(wanted) and wanted not in self.used:
             self.used.add(wanted)
             record[key] = wanted
         else:

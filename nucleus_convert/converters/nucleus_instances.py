@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from nucleus_convert.converters.coco_write import UNCOMPRESSED_MARK
 from nucleus_convert.errors import OutputError
 from nucleus_convert.geometry.instances import index_mask, mask_iou, trace_polygons
-from nucleus_convert.geometry.rle import decode
+from nucleus_convert.geometry.rle import UNCOMPRESSED_MARK, decode
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import (
     Annotation,

@@ -17,6 +17,7 @@ import numpy.typing as npt
 from pycocotools import mask as mask_utils
 
 __all__ = [
+    "UNCOMPRESSED_MARK",
     "check_rle",
     "compress",
     "decode",
@@ -30,6 +31,10 @@ __all__ = [
 ]
 
 Mask = npt.NDArray[np.uint8]
+
+UNCOMPRESSED_MARK = "coco_rle"
+"""Segment attribute (value ``"uncompressed"``) saying an instance's mask came from a
+run-length list, so that writing COCO again gives the list form back."""
 
 
 def is_compressed(rle: dict[str, Any]) -> bool:
