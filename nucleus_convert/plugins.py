@@ -40,7 +40,11 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "nucleus_convert"
-BUILTIN_PLUGINS = ("nucleus_convert.converters.coco", "nucleus_convert.converters.nucleus")
+BUILTIN_PLUGINS = (
+    "nucleus_convert.converters.coco",
+    "nucleus_convert.converters.nucleus",
+    "nucleus_convert.converters.voc",
+)
 NO_PLUGINS_ENV = "NUCLEUS_CONVERT_NO_PLUGINS"
 DISABLE_ENV = "NUCLEUS_CONVERT_DISABLE_PLUGINS"
 TRACE_ENV = "NUCLEUS_CONVERT_TRACE_PLUGINS"

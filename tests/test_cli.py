@@ -44,7 +44,7 @@ def test_convert_into_an_empty_existing_folder_is_allowed(tmp_path: Path) -> Non
 def test_unknown_format_and_undetectable_source_are_clean_errors(tmp_path: Path) -> None:
     proc = run("convert", str(FIXTURE), str(tmp_path / "o"), "--to", "nope")
     assert proc.returncode == 2
-    assert "unknown format 'nope' (known formats: coco, nucleus)" in proc.stderr
+    assert "unknown format 'nope' (known formats: coco, nucleus, voc)" in proc.stderr
     odd = tmp_path / "odd.txt"
     odd.write_text("hello")
     proc = run("convert", str(odd), str(tmp_path / "o"))
@@ -85,7 +85,7 @@ def test_plugins_lists_builtin_with_distribution_and_version() -> None:
             "builtin": True,
             "formats": [name],
         }
-        for name in ("coco", "nucleus")
+        for name in ("coco", "nucleus", "voc")
     ]
 
 

@@ -1,0 +1,663 @@
+"""Reading a Pascal VOC tree (``VOCdevkit/VOC20xx`` layout, or a bare folder of XML files).
+
+Conventions this module applies (VOC devkit documentation):
+
+* Box coordinates are 1-based inclusive pixel indices: pixel ``xmin`` is the first column
+  covered and ``xmax`` the last. In the model's continuous coordinates the box starts at the
+  left edge of pixel ``xmin``, so ``x = xmin - 1`` and ``width = xmax - xmin + 1`` (same for y).
+  Fractional coordinates (CVAT writes ``135.0``) follow the same formula.
+* An item's reference id is the file stem the ImageSets lists use (``2007_000027``).
+* ``object`` → a box with id ``k`` (its 1-based position in the file) and group ``k``;
+  ``pose``, ``truncated``, ``difficult`` and ``occluded`` are attributes with their types (the
+  devkit's defaults ``Unspecified``/0/0 when absent); ``actions`` children and CVAT's
+  ``attributes`` are flattened into attributes; any other child element is an attribute too.
+  ``part`` elements → boxes ``k.p`` in the object's group.
+* ``SegmentationObject`` instance ``k`` is object ``k`` of the XML. When the class and object
+  PNGs agree (every instance has one class, background is background, void is void) the item
+  gets one instance segmentation: the object PNG as index mask, one segment per instance named
+  by its class and grouped with its object (when the names agree), plus ``background`` (0) and
+  the void label (255). Otherwise (or with only one PNG) each PNG is its own segmentation.
+  The segmentation's id says which PNG it is (``SegmentationObject`` or ``SegmentationClass``),
+  which survives Nucleus (its ``annotation_id``).
+* ``ImageSets/Main/<class>_<subset>.txt``: 1 (present) and 0 (difficult) become image
+  categories under the taxonomy ``voc_classes`` with attribute ``difficult``; an item listed with
+  -1 for every class gets metadata ``voc_all_negative``. Membership in every other list is item
+  metadata ``voc_main``/``voc_segmentation``/``voc_layout``/``voc_action``: a list of the list
+  names (``"train"``), with ``":rest"`` appended when the line carries more than the id (the
+  object index of the Layout and Action lists).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from lxml import etree
+from PIL import Image
+
+from nucleus_convert._xml import child_text, parse_xml
+from nucleus_convert.converters.voc_labels import (
+    ACTIONS_KEY,
+    DEFAULT_VOID_LABEL,
+    VOID_INDEX,
+    LabelMap,
+    instance_colours,
+    parse_labelmap,
+)
+from nucleus_convert.converters.voc_masks import read_voc_png
+from nucleus_convert.errors import InputError
+from nucleus_convert.loss import LossReport
+from nucleus_convert.model import (
+    Annotation,
+    Box,
+    Category,
+    Dataset,
+    Header,
+    ImageCategory,
+    ImageMedia,
+    Item,
+    MaskRef,
+    Segment,
+    Segmentation,
+    Taxonomy,
+)
+
+__all__ = [
+    "CLASS_MASK_ID",
+    "LIST_FAMILIES",
+    "OBJECT_MASK_ID",
+    "TAXONOMY",
+    "find_voc_root",
+    "is_voc_root",
+    "read_voc",
+]
+
+TAXONOMY = "voc_classes"
+LIST_FAMILIES = ("Main", "Segmentation", "Layout", "Action")
+CLASS_MASK_ID = "SegmentationClass"
+OBJECT_MASK_ID = "SegmentationObject"
+ALL_NEGATIVE_KEY = "voc_all_negative"
+DEFAULT_DEPTH = 3
+OBJECT_DEFAULTS: dict[str, Any] = {"pose": "Unspecified", "truncated": 0, "difficult": 0}
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".JPG", ".JPEG", ".PNG")
+_TREE_DIRS = ("Annotations", "ImageSets", "SegmentationClass", "SegmentationObject")
+_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+")
+
+
+def family_key(family: str) -> str:
+    """The item metadata key for membership in ``ImageSets/<family>`` lists."""
+    return f"voc_{family.lower()}"
+
+
+def is_voc_root(path: Path) -> bool:
+    """A folder holding at least one of the VOC tree's annotation folders."""
+    return path.is_dir() and any((path / d).is_dir() for d in _TREE_DIRS)
+
+
+def find_voc_root(src: Path) -> tuple[Path, list[Path]]:
+    """The tree's root and its annotation XML files.
+
+    ``src`` may be the ``VOC20xx`` folder, a ``VOCdevkit`` holding exactly one such folder, a
+    bare folder of XML files or a single XML file.
+    """
+    if src.is_file():
+        if src.suffix.lower() != ".xml":
+            raise InputError("not a VOC tree, folder of XML files or XML file", path=src)
+        return src.parent, [src]
+    if not src.is_dir():
+        raise InputError("no such file or directory", path=src)
+    if not is_voc_root(src):
+        trees = sorted(d for d in src.iterdir() if is_voc_root(d))
+        if len(trees) > 1:
+            names = ", ".join(d.name for d in trees)
+            raise InputError(f"holds several VOC trees ({names}); point at one of them", path=src)
+        if trees:
+            src = trees[0]
+        else:
+            xmls = sorted(p for p in src.glob("*.xml") if p.is_file())
+            if not xmls:
+                raise InputError(
+                    "neither a VOC tree (Annotations/, ImageSets/, Segmentation*/) nor a "
+                    "folder of XML files",
+                    path=src,
+                )
+            return src, xmls
+    annotations = src / "Annotations"
+    xmls = (
+        sorted(p for p in annotations.glob("*.xml") if p.is_file()) if annotations.is_dir() else []
+    )
+    return src, xmls
+
+
+def scalar(text: str | None) -> Any:
+    """An XML text as the value it spells: int, float or string (``None`` → empty string)."""
+    value = (text or "").strip()
+    if _INT.fullmatch(value):
+        return int(value)
+    if _FLOAT.fullmatch(value):
+        number = float(value)
+        if math.isfinite(number):
+            return number
+    return value
+
+
+def element_value(element: etree._Element) -> Any:
+    """A leaf as :func:`scalar`; an element with children as a dict (repeated tags → list)."""
+    if len(element) == 0:
+        return scalar(element.text)
+    out: dict[str, Any] = {}
+    for child in element:
+        tag = str(child.tag)
+        value = element_value(child)
+        if tag in out:
+            prev = out[tag]
+            out[tag] = [*prev, value] if isinstance(prev, list) else [prev, value]
+        else:
+            out[tag] = value
+    return out
+
+
+class _Skip(Exception):
+    """Internal: an item refused under ``on_error=skip``."""
+
+
+class VocReader:
+    """Reads one VOC tree; :meth:`dataset` streams its items."""
+
+    def __init__(self, src: Path, options: Mapping[str, Any]) -> None:
+        self.src = src
+        self.image_root = str(options.get("image_root") or "")
+        void_label = str(options.get("void_label") or DEFAULT_VOID_LABEL)
+        on_error = options.get("on_error") or "raise"
+        if on_error not in ("raise", "skip"):
+            raise InputError(f"reader option on_error must be 'raise' or 'skip', got {on_error!r}")
+        self.skip = on_error == "skip"
+        self.root, xml_files = find_voc_root(src)
+        self.xml_files = {p.stem: p for p in xml_files}
+        labelmap_path = self.root / "labelmap.txt"
+        self.labelmap = (
+            parse_labelmap(labelmap_path, void_label)
+            if labelmap_path.is_file()
+            else LabelMap.default(void_label)
+        )
+        self.categories = self.labelmap.categories()
+        self.category_by_name = {c.name: c for c in self.categories}
+        self.instance_lookup = instance_colours()
+        self.class_lookup = self.labelmap.colour_lookup()
+        self.order: dict[str, None] = {}
+        self.lists: dict[str, dict[str, list[str]]] = {}
+        self.class_values: dict[str, dict[str, tuple[int, str]]] = {}
+        self.class_files: dict[str, list[str]] = {}
+        self.list_files: dict[str, list[str]] = {}
+        self._read_imagesets()
+        for stem in self.xml_files:
+            self.order.setdefault(stem, None)
+        for folder in ("SegmentationClass", "SegmentationObject"):
+            d = self.root / folder
+            if d.is_dir():
+                for p in sorted(d.glob("*.png")):
+                    self.order.setdefault(p.stem, None)
+        images = self.root / "JPEGImages"
+        self.images: dict[str, str] = {}
+        if images.is_dir():
+            for p in sorted(images.iterdir()):
+                if p.suffix in IMAGE_EXTENSIONS and p.is_file():
+                    self.images.setdefault(p.stem, p.name)
+                    self.order.setdefault(p.stem, None)
+        self.losses = LossReport()
+
+    # ------------------------------------------------------------------ ImageSets
+
+    def _read_imagesets(self) -> None:
+        sets = self.root / "ImageSets"
+        if not sets.is_dir():
+            return
+        files = {f: sorted((sets / f).glob("*.txt")) for f in LIST_FAMILIES}
+        subsets = {p.stem for paths in files.values() for p in paths if "_" not in p.stem}
+        labels = set(self.labelmap.names())
+        for family, paths in files.items():
+            for path in paths:
+                stem = path.stem
+                prefix, _, suffix = stem.rpartition("_")
+                if family == "Main" and prefix and (suffix in subsets or prefix in labels):
+                    self._read_class_file(path, prefix, suffix)
+                else:
+                    self._read_list(path, family)
+
+    def _lines(self, path: Path) -> Iterator[tuple[int, list[str]]]:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read list: {exc}", path=path) from None
+        for lineno, raw in enumerate(text.splitlines(), 1):
+            line = raw.strip()
+            if line and not line.startswith("#"):
+                yield lineno, line.split()
+
+    def _read_list(self, path: Path, family: str) -> None:
+        self.list_files.setdefault(family, []).append(path.stem)
+        key = family_key(family)
+        for _, tokens in self._lines(path):
+            ref = tokens[0]
+            self.order.setdefault(ref, None)
+            entry = path.stem if len(tokens) == 1 else f"{path.stem}:{' '.join(tokens[1:])}"
+            entries = self.lists.setdefault(ref, {}).setdefault(key, [])
+            if entry not in entries:
+                entries.append(entry)
+
+    def _read_class_file(self, path: Path, label: str, subset: str) -> None:
+        self.class_files.setdefault(subset, []).append(label)
+        main = family_key("Main")
+        for lineno, tokens in self._lines(path):
+            if len(tokens) != 2 or tokens[1] not in ("1", "-1", "0"):
+                raise InputError(
+                    f"expected '<image id> <1|-1|0>', got {' '.join(tokens)!r}",
+                    path=path,
+                    line=lineno,
+                )
+            ref, value = tokens[0], int(tokens[1])
+            self.order.setdefault(ref, None)
+            entries = self.lists.setdefault(ref, {}).setdefault(main, [])
+            if subset not in entries:
+                entries.append(subset)
+            values = self.class_values.setdefault(ref, {})
+            prev = values.get(label)
+            if prev is not None and prev[0] != value:
+                raise InputError(
+                    f"image {ref!r} is {value} for {label!r} here but {prev[0]} in {prev[1]}",
+                    path=path,
+                    line=lineno,
+                )
+            values[label] = (value, path.name)
+
+    # ------------------------------------------------------------------ items
+
+    def dataset(self) -> Dataset:
+        header = Header(
+            categories=self.categories,
+            source={"format": "voc", "path": str(self.src)},
+        )
+        if self.class_files:
+            labels: list[str] = []
+            for subset_labels in self.class_files.values():
+                labels.extend(lb for lb in subset_labels if lb not in labels)
+            header.taxonomies[TAXONOMY] = Taxonomy(name=TAXONOMY, labels=labels)
+        if self.class_files or self.list_files:
+            header.extra["voc"] = {
+                "main_class_files": dict(self.class_files),
+                "list_files": dict(self.list_files),
+            }
+        dataset = Dataset(header=header, items=self._items())
+        dataset.losses = self.losses
+        return dataset
+
+    def _items(self) -> Iterator[Item]:
+        for ref in self.order:
+            try:
+                yield self._item(ref)
+            except InputError as err:
+                if not self.skip:
+                    raise
+                self.losses.skip(err, kind="item")
+
+    def _item(self, ref: str) -> Item:
+        metadata: dict[str, Any] = {}
+        annotations: list[Annotation] = []
+        filename: str | None = None
+        size: tuple[int, int] | None = None
+        objects: list[Box] = []
+        xml = self.xml_files.get(ref)
+        if xml is not None:
+            filename, size = self._read_xml(xml, metadata, objects)
+            annotations.extend(objects)
+        seg, seg_size = self._segmentation(ref, size, objects)
+        annotations.extend(seg)
+        for key, entries in self.lists.get(ref, {}).items():
+            metadata[key] = entries
+        values = self.class_values.get(ref)
+        if values:
+            cats = [
+                ImageCategory(label=label, taxonomy=TAXONOMY, attributes={"difficult": int(v == 0)})
+                for label, (v, _) in values.items()
+                if v in (0, 1)
+            ]
+            if not cats:
+                metadata[ALL_NEGATIVE_KEY] = 1
+            annotations.extend(cats)
+        if filename is None:
+            filename = self.images.get(ref, f"{ref}.jpg")
+        location = self._location(filename)
+        if size is None:
+            size = seg_size or self._image_size(ref)
+        width, height = size if size is not None else (None, None)
+        return Item(
+            reference_id=ref,
+            media=ImageMedia(path=location, width=width, height=height),
+            metadata=metadata,
+            annotations=annotations,
+        )
+
+    def _location(self, filename: str) -> str:
+        root = self.image_root
+        if not root:
+            return str(self.root / "JPEGImages" / filename)
+        if "://" in root:
+            return root.rstrip("/") + "/" + filename
+        return str(Path(root) / filename)
+
+    def _image_size(self, ref: str) -> tuple[int, int] | None:
+        name = self.images.get(ref)
+        if name is None:
+            return None
+        try:
+            with Image.open(self.root / "JPEGImages" / name) as im:
+                return im.size
+        except (OSError, Image.DecompressionBombError):
+            return None
+
+    # ------------------------------------------------------------------ XML
+
+    def _read_xml(
+        self, path: Path, metadata: dict[str, Any], objects: list[Box]
+    ) -> tuple[str | None, tuple[int, int] | None]:
+        root = parse_xml(path)
+        if root.tag != "annotation":
+            raise InputError(
+                f"root element is <{root.tag!s}>, not <annotation>", path=path, line=root.sourceline
+            )
+        filename: str | None = None
+        size: tuple[int, int] | None = None
+        k = 0
+        for child in root:
+            tag = str(child.tag)
+            if tag == "object":
+                k += 1
+                objects.extend(self._object(child, k, path))
+            elif tag == "filename":
+                filename = (child.text or "").strip() or None
+            elif tag == "size":
+                size = self._size(child, path, metadata)
+            elif tag == "folder":
+                metadata["folder"] = (child.text or "").strip()
+            else:
+                metadata[tag] = element_value(child)
+        return filename, size
+
+    def _size(
+        self, element: etree._Element, path: Path, metadata: dict[str, Any]
+    ) -> tuple[int, int]:
+        dims = []
+        for key in ("width", "height"):
+            value = scalar(child_text(element, key))
+            if not isinstance(value, int) or value <= 0:
+                raise InputError(
+                    f"<size><{key}> must be a positive integer, got {value!r}",
+                    path=path,
+                    line=element.sourceline,
+                )
+            dims.append(value)
+        for child in element:
+            if child.tag not in ("width", "height"):
+                value = element_value(child)
+                if child.tag != "depth" or value != DEFAULT_DEPTH:  # the devkit's default
+                    metadata[str(child.tag)] = value
+        return dims[0], dims[1]
+
+    def _object(self, element: etree._Element, k: int, path: Path) -> list[Box]:
+        record = f"object {k}"
+        name = child_text(element, "name")
+        if not name:
+            raise InputError(
+                f"{record} has no <name>", path=path, line=element.sourceline, record=None
+            )
+        record = f"object {k} ({name!r})"
+        x, y, w, h = _bndbox(element, path, record)
+        attrs: dict[str, Any] = dict(OBJECT_DEFAULTS)
+        parts: list[etree._Element] = []
+        for child in element:
+            tag = str(child.tag)
+            if tag in ("name", "bndbox"):
+                continue
+            if tag == "part":
+                parts.append(child)
+            elif tag == "pose":
+                attrs["pose"] = (child.text or "").strip()
+            elif tag == "actions":
+                for action in child:
+                    attrs[str(action.tag)] = scalar(action.text)
+                    self._declare_action(name, str(action.tag))
+            elif tag == "attributes":
+                attrs.update(_cvat_attributes(child, path, record))
+            else:
+                attrs[tag] = element_value(child)
+        group = str(k)
+        boxes = [
+            Box(label=name, id=group, group_id=group, attributes=attrs, x=x, y=y, width=w, height=h)
+        ]
+        self._declare_label(name)
+        for p, part in enumerate(parts, 1):
+            part_name = child_text(part, "name")
+            part_record = f"{record}, part {p}"
+            if not part_name:
+                raise InputError(f"{part_record} has no <name>", path=path, line=part.sourceline)
+            px, py, pw, ph = _bndbox(part, path, f"{part_record} ({part_name!r})")
+            part_attrs = {
+                str(c.tag): element_value(c) for c in part if c.tag not in ("name", "bndbox")
+            }
+            boxes.append(
+                Box(
+                    label=part_name,
+                    id=f"{k}.{p}",
+                    group_id=group,
+                    attributes=part_attrs,
+                    x=px,
+                    y=py,
+                    width=pw,
+                    height=ph,
+                )
+            )
+        return boxes
+
+    def _declare_label(self, name: str) -> None:
+        """A class the label map does not list joins it (and the header) with a new index."""
+        if name in self.category_by_name:
+            return
+        spec = self.labelmap.add(name)
+        category = Category(
+            name=name, source_id=spec.index, attributes={"voc_color": list(spec.color)}
+        )
+        self.categories.append(category)
+        self.category_by_name[name] = category
+
+    def _declare_action(self, label: str, action: str) -> None:
+        self._declare_label(label)
+        actions = self.category_by_name[label].attributes.setdefault(ACTIONS_KEY, [])
+        if action not in actions:
+            actions.append(action)
+
+    # ------------------------------------------------------------------ masks
+
+    def _segmentation(
+        self, ref: str, size: tuple[int, int] | None, objects: list[Box]
+    ) -> tuple[list[Segmentation], tuple[int, int] | None]:
+        cls_path = self.root / "SegmentationClass" / f"{ref}.png"
+        obj_path = self.root / "SegmentationObject" / f"{ref}.png"
+        cls = self._mask(cls_path, self.class_lookup, size) if cls_path.is_file() else None
+        if cls is not None:
+            size = (cls.shape[1], cls.shape[0])
+            for value in np.unique(cls).tolist():
+                if self.labelmap.at(value) is None:
+                    ys, xs = np.nonzero(cls == value)
+                    raise InputError(
+                        f"palette index {value} (first at x={int(xs[0])}, y={int(ys[0])}) has no "
+                        f"label; the label map has {_ranges(self.labelmap)}",
+                        path=cls_path,
+                    )
+        obj = self._mask(obj_path, self.instance_lookup, size) if obj_path.is_file() else None
+        if obj is not None:
+            size = (obj.shape[1], obj.shape[0])
+        if obj is None:
+            if cls is None:
+                return [], size
+            return [self._class_segmentation(cls)], size
+        boxes = [b for b in objects if b.id is not None and "." not in b.id]
+        return self._object_segmentations(obj, cls, boxes, obj_path), size
+
+    def _mask(
+        self,
+        path: Path,
+        lookup: Mapping[tuple[int, int, int], int],
+        size: tuple[int, int] | None,
+    ) -> npt.NDArray[np.uint8]:
+        arr = read_voc_png(path, lookup)
+        if size is not None and arr.shape != (size[1], size[0]):
+            raise InputError(
+                f"mask is {arr.shape[1]}x{arr.shape[0]} pixels but the image is "
+                f"{size[0]}x{size[1]} (XML <size> or the other mask)",
+                path=path,
+            )
+        return arr
+
+    def _class_segmentation(self, cls: npt.NDArray[np.uint8]) -> Segmentation:
+        segments = []
+        for value in np.unique(cls).tolist():
+            spec = self.labelmap.at(value)
+            assert spec is not None  # checked when read
+            segments.append(Segment(index=value, label=spec.name))
+        return Segmentation(id=CLASS_MASK_ID, mask=MaskRef(array=cls), segments=segments)
+
+    def _object_segmentations(
+        self,
+        obj: npt.NDArray[np.uint8],
+        cls: npt.NDArray[np.uint8] | None,
+        boxes: list[Box],
+        obj_path: Path,
+    ) -> list[Segmentation]:
+        present = np.unique(obj).tolist()
+        instances = [v for v in present if v not in (0, VOID_INDEX)]
+        classes: dict[int, set[int]] = {}
+        if cls is not None:
+            pairs = np.unique(obj.astype(np.uint16) * 256 + cls).tolist()
+            for pair in pairs:
+                classes.setdefault(pair // 256, set()).add(pair % 256)
+        consistent = cls is not None and all(
+            len(cs) == 1
+            and (o not in (0, VOID_INDEX) or cs == {o if o == 0 else VOID_INDEX})
+            and (o in (0, VOID_INDEX) or not cs & {0, VOID_INDEX})
+            for o, cs in classes.items()
+        )
+        segments: list[Segment] = []
+        for k in instances:
+            label = self._instance_label(k, obj, cls, boxes, obj_path)
+            box = boxes[k - 1] if k <= len(boxes) else None
+            group = box.group_id if box is not None and box.label == label else None
+            segments.append(Segment(index=k, label=label, group_id=group))
+        void = self.labelmap.void
+        if VOID_INDEX in present and void is not None:
+            segments.append(Segment(index=VOID_INDEX, label=void.name))
+        if consistent and 0 in present:
+            background = self.labelmap.at(0)
+            if background is not None:
+                segments.insert(0, Segment(index=0, label=background.name))
+        out = [Segmentation(id=OBJECT_MASK_ID, mask=MaskRef(array=obj), segments=segments)]
+        if cls is not None and not consistent:
+            out.append(self._class_segmentation(cls))
+        return out
+
+    def _instance_label(
+        self,
+        k: int,
+        obj: npt.NDArray[np.uint8],
+        cls: npt.NDArray[np.uint8] | None,
+        boxes: list[Box],
+        obj_path: Path,
+    ) -> str:
+        if cls is not None:
+            values, counts = np.unique(cls[obj == k], return_counts=True)
+            order = np.argsort(-counts, kind="stable")
+            for j in order.tolist():
+                value = int(values[j])
+                if value not in (0, VOID_INDEX):
+                    spec = self.labelmap.at(value)
+                    if spec is not None:
+                        return spec.name
+        if k <= len(boxes):
+            return boxes[k - 1].label
+        raise InputError(
+            f"instance {k} has no class: SegmentationClass gives none and the XML has "
+            f"{len(boxes)} objects",
+            path=obj_path,
+        )
+
+
+def _bndbox(element: etree._Element, path: Path, record: str) -> tuple[float, float, float, float]:
+    """``x, y, width, height`` in continuous pixels from a 1-based inclusive ``bndbox``."""
+    bndbox = element.find("bndbox")
+    if bndbox is None:
+        raise InputError(f"{record} has no <bndbox>", path=path, line=element.sourceline)
+    values: dict[str, float] = {}
+    for key in ("xmin", "ymin", "xmax", "ymax"):
+        child = bndbox.find(key)
+        if child is None:
+            raise InputError(
+                f"{record}: <bndbox> has no <{key}>", path=path, line=bndbox.sourceline
+            )
+        text = (child.text or "").strip()
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise InputError(
+                f"{record}: <{key}> is {text!r}, not a number", path=path, line=child.sourceline
+            )
+        values[key] = value
+    for lo, hi in (("xmin", "xmax"), ("ymin", "ymax")):
+        if values[hi] < values[lo]:
+            raise InputError(
+                f"{record}: {hi} {_num(values[hi])} is less than {lo} {_num(values[lo])}",
+                path=path,
+                line=bndbox.sourceline,
+            )
+    return (
+        values["xmin"] - 1,
+        values["ymin"] - 1,
+        values["xmax"] - values["xmin"] + 1,
+        values["ymax"] - values["ymin"] + 1,
+    )
+
+
+def _cvat_attributes(element: etree._Element, path: Path, record: str) -> dict[str, Any]:
+    """CVAT's ``<attributes><attribute><name/><value/></attribute>...`` as a flat dict."""
+    out: dict[str, Any] = {}
+    for attribute in element:
+        name = child_text(attribute, "name")
+        if attribute.tag != "attribute" or not name:
+            raise InputError(
+                f"{record}: <attributes> holds <{attribute.tag!s}> without a <name>; expected "
+                "<attribute><name>..</name><value>..</value></attribute>",
+                path=path,
+                line=attribute.sourceline,
+            )
+        out[name] = scalar(child_text(attribute, "value"))
+    return out
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def _ranges(labelmap: LabelMap) -> str:
+    indices = sorted(s.index for s in labelmap.labels)
+    return "indices " + ", ".join(str(i) for i in indices)
+
+
+def read_voc(src: Path, options: Mapping[str, Any]) -> Dataset:
+    """Read a VOC tree, a bare folder of VOC XML files or one XML file."""
+    return VocReader(src, options).dataset()
