@@ -603,10 +603,21 @@ class _VocWriter:
         recorded = extra.get("main_class_files")
         default = [s.name for s in self.labelmap.labels if s.index not in (0, VOID_INDEX)]
         class_files: dict[str, list[str]] = {}
-        if isinstance(recorded, dict):
+        if isinstance(recorded, dict) and recorded:
+            # the source's class files, for the subsets it had them for
             class_files = {str(k): [str(x) for x in v] for k, v in recorded.items()}
-        for subset in self.class_rows:
-            class_files.setdefault(subset, list(default))
+        else:
+            for subset in self.class_rows:
+                class_files.setdefault(subset, list(default))
+        for subset, rows in self.class_rows.items():
+            if subset not in class_files and any(values for _, values in rows):
+                self.report.dropped(
+                    "category",
+                    n=sum(len(values) for _, values in rows),
+                    reason=f"subset {subset!r} had no <class>_{subset}.txt files in the source",
+                    example=rows[0][0],
+                )
+        self.class_rows = {k: v for k, v in self.class_rows.items() if k in class_files}
         for subset, rows in self.class_rows.items():
             listed = class_files[subset]
             for _, values in rows:
