@@ -1,4 +1,4 @@
-"""Pascal VOC trees from the corpus (datumaro's assets) and the bundled fixture: VOC → Nucleus → VOC.
+"""VOC trees from the corpus (datumaro's assets) and the bundled fixture: VOC → Nucleus → VOC.
 
 The comparison is made against the source files themselves, read here independently of the
 converter: boxes (the integers in the XML), attributes, parts and actions from lxml, pixels of

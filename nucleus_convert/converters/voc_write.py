@@ -609,14 +609,23 @@ class _VocWriter:
         else:
             for subset in self.class_rows:
                 class_files.setdefault(subset, list(default))
-        for subset, rows in self.class_rows.items():
-            if subset not in class_files and any(values for _, values in rows):
-                self.report.dropped(
-                    "category",
-                    n=sum(len(values) for _, values in rows),
-                    reason=f"subset {subset!r} had no <class>_{subset}.txt files in the source",
-                    example=rows[0][0],
-                )
+        listed = {
+            stem for k, rows in self.class_rows.items() if k in class_files for stem, _ in rows
+        }
+        unlisted = {
+            stem: values
+            for k, rows in self.class_rows.items()
+            if k not in class_files
+            for stem, values in rows
+            if stem not in written and values
+        }
+        if unlisted:
+            self.report.dropped(
+                "category",
+                n=sum(len(v) for v in unlisted.values()),
+                reason="the item's subsets had no <class>_<subset>.txt files in the source",
+                example=next(iter(unlisted)),
+            )
         self.class_rows = {k: v for k, v in self.class_rows.items() if k in class_files}
         for subset, rows in self.class_rows.items():
             listed = class_files[subset]
