@@ -609,7 +609,7 @@ class _VocWriter:
         else:
             for subset in self.class_rows:
                 class_files.setdefault(subset, list(default))
-        listed = {
+        written = {
             stem for k, rows in self.class_rows.items() if k in class_files for stem, _ in rows
         }
         unlisted = {
