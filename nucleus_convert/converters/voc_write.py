@@ -75,6 +75,7 @@ __all__ = ["write_voc"]
 
 _XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _ITEM_KEYS = ("folder", "source", "owner", "segmented", "depth", ALL_NEGATIVE_KEY)
+_IMAGE_EXTENSIONS = ("jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp")
 _UNSAFE_STEM = re.compile(r"[\s/\\\x00]")
 _LIST_KEYS = tuple(family_key(f) for f in LIST_FAMILIES)
 _STANDARD = ("pose", "truncated", "difficult", "occluded")
@@ -94,7 +95,7 @@ def _labelmap_for(header: Header) -> LabelMap:
 
 
 def _coord(value: float) -> str:
-    rounded = round(value, 9)
+    rounded = round(float(value), 9)
     if rounded.is_integer():
         return str(int(rounded))
     return repr(rounded)
@@ -177,7 +178,8 @@ class _VocWriter:
             self.report.approximated(
                 "item",
                 "reference_id",
-                reason="reference ids become VOC file names; unsafe characters are replaced",
+                reason="VOC image ids are file stems: an image extension is removed and "
+                "characters a list line or file name cannot hold are replaced",
                 example=f"{item.reference_id!r} -> {stem!r}",
             )
         annotations = instance_masks_for_nucleus(item, "segmentation", self.report)
@@ -208,6 +210,9 @@ class _VocWriter:
 
     def _stem(self, ref: str) -> str:
         """The reference id as the VOC image id (file stem and list entry) when it can be one."""
+        base, dot, ext = ref.rpartition(".")
+        if dot and base and ext.lower() in _IMAGE_EXTENSIONS:
+            ref = base
         if (
             ref
             and not ref.startswith(".")
