@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set-up and tasks for nucleus-convert on a fresh machine that has Python 3.11.
-#   ./project.sh demo   create .venv, install, convert the bundled COCO fixture to Nucleus and back
+#   ./project.sh demo   create .venv, install, convert the bundled COCO and VOC fixtures to Nucleus and back
 #   ./project.sh test   create .venv, install with test extras, run ruff, mypy and the test suite
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -36,6 +36,9 @@ case "${1:-}" in
         ls -l "$out" "$out/instances"
         run roundtrip fixtures/coco/instances_demo.json --via nucleus
         run roundtrip fixtures/nucleus --via nucleus
+        run convert fixtures/voc/VOC2012 "$out/voc_nucleus" --to nucleus --overwrite
+        run convert "$out/voc_nucleus" "$out/VOC2012" --to voc --overwrite
+        run roundtrip fixtures/voc/VOC2012 --via nucleus
         ;;
     test)
         setup "test,dev"
