@@ -87,6 +87,7 @@ OBJECT_DEFAULTS: dict[str, Any] = {"pose": "Unspecified", "truncated": 0, "diffi
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".JPG", ".JPEG", ".PNG")
 _TREE_DIRS = ("Annotations", "ImageSets", "SegmentationClass", "SegmentationObject")
 _INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_NUMBER = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
 _FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+")
 
 
@@ -139,7 +140,10 @@ def scalar(text: str | None) -> Any:
     """An XML text as the value it spells: int, float or string (``None`` → empty string)."""
     value = (text or "").strip()
     if _INT.fullmatch(value):
-        return int(value)
+        try:
+            return int(value)
+        except ValueError:  # beyond Python's int-from-string digit limit: keep the text
+            return value
     if _FLOAT.fullmatch(value):
         number = float(value)
         if math.isfinite(number):
@@ -468,10 +472,14 @@ class VocReader:
         """A class the label map does not list joins it (and the header) with a new index."""
         if name in self.category_by_name:
             return
-        spec = self.labelmap.add(name)
-        category = Category(
-            name=name, source_id=spec.index, attributes={"voc_color": list(spec.color)}
-        )
+        try:
+            spec = self.labelmap.add(name)
+        except ValueError:  # no palette index left: a box label needs none
+            category = Category(name=name)
+        else:
+            category = Category(
+                name=name, source_id=spec.index, attributes={"voc_color": list(spec.color)}
+            )
         self.categories.append(category)
         self.category_by_name[name] = category
 
@@ -609,10 +617,7 @@ def _bndbox(element: etree._Element, path: Path, record: str) -> tuple[float, fl
                 f"{record}: <bndbox> has no <{key}>", path=path, line=bndbox.sourceline
             )
         text = (child.text or "").strip()
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
+        value = float(text) if _NUMBER.fullmatch(text) else math.nan
         if not math.isfinite(value):
             raise InputError(
                 f"{record}: <{key}> is {text!r}, not a number", path=path, line=child.sourceline
@@ -625,12 +630,17 @@ def _bndbox(element: etree._Element, path: Path, record: str) -> tuple[float, fl
                 path=path,
                 line=bndbox.sourceline,
             )
-    return (
+    box = (
         values["xmin"] - 1,
         values["ymin"] - 1,
         values["xmax"] - values["xmin"] + 1,
         values["ymax"] - values["ymin"] + 1,
     )
+    if not all(math.isfinite(v) for v in box):
+        raise InputError(
+            f"{record}: the box is too large to represent", path=path, line=bndbox.sourceline
+        )
+    return box
 
 
 def _cvat_attributes(element: etree._Element, path: Path, record: str) -> dict[str, Any]:

@@ -90,7 +90,10 @@ def _labelmap_for(header: Header) -> LabelMap:
     parts = {p for s in labelmap.labels for p in s.parts}
     for c in header.categories:
         if labelmap.get(c.name) is None and c.name not in parts:
-            labelmap.add(c.name)
+            try:
+                labelmap.add(c.name)
+            except ValueError:  # more labels than palette indices: boxes need none
+                break
     return labelmap
 
 
@@ -483,7 +486,12 @@ class _VocWriter:
     def _class_lut(self, seg: Segmentation) -> npt.NDArray[np.uint8]:
         lut = np.zeros(256, dtype=np.uint8)
         for s in seg.segments:
-            spec = self.labelmap.get(s.label) or self.labelmap.add(s.label)
+            spec = self.labelmap.get(s.label)
+            if spec is None:
+                try:
+                    spec = self.labelmap.add(s.label)
+                except ValueError as exc:
+                    raise OutputError(f"segment {s.label!r}: {exc}") from None
             lut[s.index] = spec.index
         return lut
 
