@@ -119,6 +119,12 @@ def _progress(enabled: bool, label: str) -> Iterator[Callable[[Item], None] | No
     help="On a malformed record: stop with an error (default) or skip it and list it in the "
     "loss report (formats with an on_error reader option).",
 )
+@click.option(
+    "--polygons-as-boxes",
+    is_flag=True,
+    help="Write polygons as their bounding box where the target has no polygons (reported; "
+    "same as -w polygons_as_boxes=true, for formats with that writer option).",
+)
 def convert(
     src: Path,
     dst: Path,
@@ -129,8 +135,14 @@ def convert(
     write_options: dict[str, str],
     progress: bool | None,
     on_error: str | None,
+    polygons_as_boxes: bool,
 ) -> None:
     """Convert SRC into DST (written whole or not at all)."""
+    if polygons_as_boxes:
+        target = api.get_format(to)
+        if not any(o.name == "polygons_as_boxes" for o in target.write_options):
+            raise click.UsageError(f"format {target.name!r} has no --polygons-as-boxes")
+        write_options = {**write_options, "polygons_as_boxes": "true"}
     if on_error is not None:
         fmt = api.get_format(from_) if from_ else get_registry().detect(src)
         if not any(o.name == "on_error" for o in fmt.read_options):

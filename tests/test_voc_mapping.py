@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
+from cli_runner import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from judge import judge_bundle, lines
@@ -425,3 +426,27 @@ def test_images_copy_puts_the_jpegs_next_to_the_annotations(tmp_path: Path) -> N
     assert (tmp_path / "voc" / "JPEGImages" / "2012_000001.jpg").read_bytes() == (
         FIXTURE / "JPEGImages" / "2012_000001.jpg"
     ).read_bytes()
+
+
+def test_cli_polygons_as_boxes_flag_reaches_the_voc_writer(tmp_path: Path) -> None:
+    nc.write(nc.Dataset.of([_polygon_item()]), tmp_path / "nuc", "nucleus")
+    proc = run_cli(
+        "convert",
+        str(tmp_path / "nuc"),
+        str(tmp_path / "voc"),
+        "--to",
+        "voc",
+        "--polygons-as-boxes",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "polygons_as_boxes" in proc.stderr  # the approximation is reported
+    assert _boxes(tmp_path / "voc" / "Annotations" / "p.xml") == [("cat", ["2", "3", "9", "7"])]
+    refused = run_cli(
+        "convert",
+        str(tmp_path / "nuc"),
+        str(tmp_path / "c.json"),
+        "--to",
+        "coco",
+        "--polygons-as-boxes",
+    )
+    assert refused.returncode == 2 and "has no --polygons-as-boxes" in refused.stderr
