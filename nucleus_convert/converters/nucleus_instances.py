@@ -34,8 +34,13 @@ __all__ = ["MASK_MODES", "instance_masks_for_nucleus"]
 MASK_MODES = ("segmentation", "polygons")
 
 
-def instance_masks_for_nucleus(item: Item, mode: str, report: LossReport) -> list[Annotation]:
-    """The item's annotations with its instance masks replaced as ``mode`` says."""
+def instance_masks_for_nucleus(
+    item: Item, mode: str, report: LossReport, *, why: str = "Nucleus has no instance masks"
+) -> list[Annotation]:
+    """The item's annotations with its instance masks replaced as ``mode`` says.
+
+    ``why`` is the loss report's reason for the target at hand (VOC reuses this too).
+    """
     masks = [a for a in item.annotations if isinstance(a, InstanceMask)]
     if not masks:
         return item.annotations
@@ -48,7 +53,7 @@ def instance_masks_for_nucleus(item: Item, mode: str, report: LossReport) -> lis
     for prediction in (False, True):
         chosen = [m for m in masks if m.prediction == prediction]
         if chosen:
-            others.append(_segmentation(chosen, item, report, where))
+            others.append(_segmentation(chosen, item, report, where, why))
     return others
 
 
@@ -69,7 +74,7 @@ def _size(masks: list[InstanceMask], item: Item, where: str) -> tuple[int, int]:
 
 
 def _segmentation(
-    masks: list[InstanceMask], item: Item, report: LossReport, where: str
+    masks: list[InstanceMask], item: Item, report: LossReport, where: str, why: str
 ) -> Segmentation:
     height, width = _size(masks, item, where)
     try:
@@ -86,7 +91,7 @@ def _segmentation(
         segments.append(Segment(index=k, label=m.label, attributes=attrs, group_id=m.group_id))
         report.approximated(
             "instance_mask",
-            reason="became a segment of the item's index mask (Nucleus has no instance masks)",
+            reason=f"became a segment of the item's index mask ({why})",
             example=f"{where}, mask {m.id!r}",
         )
     if overlap:

@@ -185,7 +185,9 @@ class _VocWriter:
                 "characters a list line or file name cannot hold are replaced",
                 example=f"{item.reference_id!r} -> {stem!r}",
             )
-        annotations = instance_masks_for_nucleus(item, "segmentation", self.report)
+        annotations = instance_masks_for_nucleus(
+            item, "segmentation", self.report, why="VOC keeps one object PNG per image"
+        )
         kept: list[Annotation] = []
         for ann in annotations:
             if ann.prediction:
