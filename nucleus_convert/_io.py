@@ -15,7 +15,16 @@ import orjson
 
 from nucleus_convert.errors import InputError
 
-__all__ = ["JsonlWriter", "SafeNames", "gc_paused", "is_remote", "iter_jsonl", "load_json"]
+__all__ = [
+    "JsonlWriter",
+    "SafeNames",
+    "gc_paused",
+    "is_remote",
+    "iter_jsonl",
+    "join_location",
+    "load_json",
+    "local_image_size",
+]
 
 _CHUNK = 1 << 20
 
@@ -39,6 +48,29 @@ def gc_paused() -> Iterator[None]:
 def is_remote(location: str) -> bool:
     """True for URLs (``scheme://...``), False for local paths."""
     return "://" in location
+
+
+def join_location(root: str, name: str) -> str:
+    """``name`` under ``root``: a URL prefix (joined with ``/``) or a local folder."""
+    if is_remote(root):
+        return root.rstrip("/") + "/" + name
+    return str(Path(root) / name)
+
+
+def local_image_size(location: str) -> tuple[int, int] | None:
+    """``(width, height)`` from a local image's header, or None when it cannot be read here.
+
+    Only the header is read; Pillow's decompression-bomb limit stays in force.
+    """
+    if is_remote(location) or not Path(location).is_file():
+        return None
+    from PIL import Image
+
+    try:
+        with Image.open(location) as im:
+            return im.size
+    except (OSError, Image.DecompressionBombError):
+        return None
 
 
 def load_json(path: Path) -> Any:

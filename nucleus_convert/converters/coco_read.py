@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 import numpy as np
 from PIL import Image
 
-from nucleus_convert._io import load_json
+from nucleus_convert._io import join_location, load_json
 from nucleus_convert.errors import InputError
 from nucleus_convert.geometry.rle import check_rle
 from nucleus_convert.loss import LossReport
@@ -334,12 +334,7 @@ class CocoReader:
             self.sizes[image_id] = (height, width)
 
     def _location(self, file_name: str) -> str:
-        root = self.image_root
-        if not root:
-            return file_name
-        if "://" in root:
-            return root.rstrip("/") + "/" + file_name
-        return str(Path(root) / file_name)
+        return join_location(self.image_root, file_name) if self.image_root else file_name
 
     # ------------------------------------------------------------------ annotations
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 import orjson
-from PIL import Image
 
+from nucleus_convert._io import local_image_size
 from nucleus_convert.converters.coco_read import CAPTIONS_KEY, KNOWN_ANNOTATION_KEYS, is_coco_id
 from nucleus_convert.errors import OutputError
 from nucleus_convert.geometry.rle import (
@@ -144,12 +144,8 @@ class _CocoWriter:
         width = height = None
         if isinstance(item.media, ImageMedia):
             width, height = item.media.width, item.media.height
-            if (width is None or height is None) and Path(item.media.path).is_file():
-                try:
-                    with Image.open(item.media.path) as im:
-                        width, height = im.size
-                except OSError:
-                    pass
+            if width is None or height is None:
+                width, height = local_image_size(item.media.path) or (None, None)
         if width is not None and height is not None:
             rec["width"], rec["height"] = width, height
         else:

@@ -38,11 +38,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from lxml import etree
-from PIL import Image
 
+from nucleus_convert._io import join_location, local_image_size
 from nucleus_convert._xml import child_text, parse_xml
 from nucleus_convert.converters.voc_labels import (
     ACTIONS_KEY,
+    COLOR_KEY,
     DEFAULT_VOID_LABEL,
     VOID_INDEX,
     LabelMap,
@@ -165,10 +166,6 @@ def element_value(element: etree._Element) -> Any:
         else:
             out[tag] = value
     return out
-
-
-class _Skip(Exception):
-    """Internal: an item refused under ``on_error=skip``."""
 
 
 class VocReader:
@@ -336,7 +333,7 @@ class VocReader:
             annotations.extend(cats)
         if filename is None:
             filename = self.images.get(ref, f"{ref}.jpg")
-        location = self._location(filename)
+        location = join_location(self.image_root or str(self.root / "JPEGImages"), filename)
         if size is None:
             size = seg_size or self._image_size(ref)
         width, height = size if size is not None else (None, None)
@@ -347,23 +344,9 @@ class VocReader:
             annotations=annotations,
         )
 
-    def _location(self, filename: str) -> str:
-        root = self.image_root
-        if not root:
-            return str(self.root / "JPEGImages" / filename)
-        if "://" in root:
-            return root.rstrip("/") + "/" + filename
-        return str(Path(root) / filename)
-
     def _image_size(self, ref: str) -> tuple[int, int] | None:
         name = self.images.get(ref)
-        if name is None:
-            return None
-        try:
-            with Image.open(self.root / "JPEGImages" / name) as im:
-                return im.size
-        except (OSError, Image.DecompressionBombError):
-            return None
+        return None if name is None else local_image_size(str(self.root / "JPEGImages" / name))
 
     # ------------------------------------------------------------------ XML
 
@@ -417,9 +400,7 @@ class VocReader:
         record = f"object {k}"
         name = child_text(element, "name")
         if not name:
-            raise InputError(
-                f"{record} has no <name>", path=path, line=element.sourceline, record=None
-            )
+            raise InputError(f"{record} has no <name>", path=path, line=element.sourceline)
         record = f"object {k} ({name!r})"
         x, y, w, h = _bndbox(element, path, record)
         attrs: dict[str, Any] = dict(OBJECT_DEFAULTS)
@@ -478,7 +459,7 @@ class VocReader:
             category = Category(name=name)
         else:
             category = Category(
-                name=name, source_id=spec.index, attributes={"voc_color": list(spec.color)}
+                name=name, source_id=spec.index, attributes={COLOR_KEY: list(spec.color)}
             )
         self.categories.append(category)
         self.category_by_name[name] = category

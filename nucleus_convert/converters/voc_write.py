@@ -32,12 +32,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from lxml import etree
-from PIL import Image
 
-from nucleus_convert._io import SafeNames, is_remote
+from nucleus_convert._io import SafeNames, is_remote, local_image_size
 from nucleus_convert.converters.nucleus_instances import instance_masks_for_nucleus
 from nucleus_convert.converters.voc_labels import (
     ACTIONS_KEY,
+    COLOR_KEY,
     VOC_ACTIONS,
     VOID_INDEX,
     LabelMap,
@@ -59,7 +59,6 @@ from nucleus_convert.loss import LossReport
 from nucleus_convert.model import (
     Annotation,
     Box,
-    Category,
     Dataset,
     Header,
     ImageCategory,
@@ -85,7 +84,7 @@ _DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
 def _labelmap_for(header: Header) -> LabelMap:
     """The header's VOC label map when it came from VOC, else VOC's plus the other labels."""
-    voc = [c for c in header.categories if "voc_color" in c.attributes]
+    voc = [c for c in header.categories if COLOR_KEY in c.attributes]
     labelmap = (LabelMap.from_categories(voc) if voc else None) or LabelMap.default()
     parts = {p for s in labelmap.labels for p in s.parts}
     for c in header.categories:
@@ -157,7 +156,6 @@ class _VocWriter:
         self.image_names = SafeNames()
         self.lists: dict[str, list[str]] = {}
         self.class_rows: dict[str, list[tuple[str, dict[str, int]]]] = {}
-        self.category_by_name: dict[str, Category] = {}
         self.made: set[str] = set()
 
     # ------------------------------------------------------------------ files
@@ -199,15 +197,16 @@ class _VocWriter:
             else:
                 kept.append(ann)
         objects = self._objects(kept, where)
+        size = _image_size(item)
         segmentations = [a for a in kept if isinstance(a, Segmentation)]
-        segmented = self._write_masks(segmentations, item, stem, objects, where)
+        segmented = self._write_masks(segmentations, size, stem, objects, where)
         classes = self._classes(kept, where)
         for ann in kept:
             if not isinstance(ann, Box | Polygon | Segmentation | ImageCategory | MultiCategory):
                 self.report.dropped(
                     ann.kind, reason="Pascal VOC has no such annotation", example=where
                 )
-        self._write_xml(item, stem, objects, segmented, where)
+        self._write_xml(item, stem, size, objects, segmented, where)
         self._write_lists(item, stem, objects, segmented, classes)
         if self.copy_images:
             self._copy_image(item, where)
@@ -303,6 +302,7 @@ class _VocWriter:
         self,
         item: Item,
         stem: str,
+        size: tuple[int, int] | None,
         objects: list[tuple[Box, list[Box]]],
         segmented: bool,
         where: str,
@@ -315,7 +315,6 @@ class _VocWriter:
         for key in ("source", "owner"):
             if key in md:
                 self._item_field(root, key, md[key], where)
-        size = self._size(item)
         if size is not None:
             el = etree.SubElement(root, "size")
             _put(el, "width", size[0])
@@ -399,26 +398,12 @@ class _VocWriter:
                 return name
         return f"{stem}.jpg"
 
-    def _size(self, item: Item) -> tuple[int, int] | None:
-        media = item.media
-        if not isinstance(media, ImageMedia):
-            return None
-        if media.width and media.height:
-            return int(media.width), int(media.height)
-        if not is_remote(media.path) and Path(media.path).is_file():
-            try:
-                with Image.open(media.path) as im:
-                    return im.size
-            except (OSError, Image.DecompressionBombError):
-                return None
-        return None
-
     # ------------------------------------------------------------------ masks
 
     def _write_masks(
         self,
         segmentations: list[Segmentation],
-        item: Item,
+        size: tuple[int, int] | None,
         stem: str,
         objects: list[tuple[Box, list[Box]]],
         where: str,
@@ -440,7 +425,6 @@ class _VocWriter:
             )
         if class_seg is None and object_seg is None:
             return False
-        size = self._size(item)
         written = False
         if object_seg is not None:
             arr = self._load(object_seg, size, where)
@@ -660,6 +644,16 @@ class _VocWriter:
             (self.dst / "labelmap.txt").write_text(self.labelmap.to_text(), encoding="utf-8")
             self.summary.files.append("labelmap.txt")
         self.summary.files.extend(sorted(self.made | {str(Path(r).parent) for r in self.lists}))
+
+
+def _image_size(item: Item) -> tuple[int, int] | None:
+    """``(width, height)`` from the media, else from the local image's header."""
+    media = item.media
+    if not isinstance(media, ImageMedia):
+        return None
+    if media.width and media.height:
+        return int(media.width), int(media.height)
+    return local_image_size(media.path)
 
 
 def _bndbox(parent: etree._Element, box: Box) -> None:
