@@ -450,3 +450,13 @@ def test_cli_polygons_as_boxes_flag_reaches_the_voc_writer(tmp_path: Path) -> No
         "--polygons-as-boxes",
     )
     assert refused.returncode == 2 and "has no --polygons-as-boxes" in refused.stderr
+
+
+def test_an_action_the_label_map_does_not_declare_goes_back_into_actions(tmp_path: Path) -> None:
+    extra = "<actions><barking>1</barking></actions>"
+    src = _tree(tmp_path, _xml(_obj("dog", (1, 1, 3, 3), extra)))
+    nc.convert(src, tmp_path / "back", from_="voc", to="voc")
+    root = etree.parse(str(tmp_path / "back" / "Annotations" / "img.xml")).getroot()
+    assert root.findtext("object/actions/barking") == "1"
+    assert root.find("object/attributes") is None
+    assert (tmp_path / "back" / "ImageSets" / "Action" / "default.txt").read_text() == "img\n"

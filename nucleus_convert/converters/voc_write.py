@@ -59,6 +59,7 @@ from nucleus_convert.loss import LossReport
 from nucleus_convert.model import (
     Annotation,
     Box,
+    Category,
     Dataset,
     Header,
     ImageCategory,
@@ -157,6 +158,8 @@ class _VocWriter:
         self.lists: dict[str, list[str]] = {}
         self.class_rows: dict[str, list[tuple[str, dict[str, int]]]] = {}
         self.made: set[str] = set()
+        self.category_by_name: dict[str, Category] = {}
+        self.indexed = -1
 
     # ------------------------------------------------------------------ files
 
@@ -293,9 +296,13 @@ class _VocWriter:
         spec = self.labelmap.get(label)
         if spec is not None:
             names.update(spec.actions)
-        for c in self.header.categories:  # a reader may declare actions while streaming
-            if c.name == label:
-                names.update(str(a) for a in c.attributes.get(ACTIONS_KEY) or [])
+        categories = self.header.categories
+        if len(categories) != self.indexed:  # a reader may add categories while streaming
+            self.category_by_name = {c.name: c for c in categories}
+            self.indexed = len(categories)
+        category = self.category_by_name.get(label)
+        if category is not None:  # ... and declare actions on them
+            names.update(str(a) for a in category.attributes.get(ACTIONS_KEY) or [])
         return names
 
     def _write_xml(
@@ -559,9 +566,8 @@ class _VocWriter:
                     "Segmentation": segmented,
                     "Layout": any(parts for _, parts in objects),
                     "Action": any(
-                        k in self._actions_for(box.label)
+                        not self._actions_for(box.label).isdisjoint(box.attributes)
                         for box, _ in objects
-                        for k in box.attributes
                     ),
                 }[family]
                 entries = [self.subset] if wanted else []
