@@ -8,10 +8,13 @@ changed. Counts are kept per ``(kind, field)``: ``kind`` is an annotation kind (
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nucleus_convert.model import Scene
 
 __all__ = ["STATUSES", "LossEntry", "LossReport"]
 
@@ -84,6 +87,16 @@ class LossReport:
 
     def not_uploadable(self, kind: str, field: str = "*", n: int = 1, **why: Any) -> None:
         self.record("not_uploadable", kind, field, n, **why)
+
+    def dropped_scenes(self, scenes: Iterable[Scene], *, reason: str) -> None:
+        """Count scenes a format cannot carry as dropped, with the annotations on them.
+
+        The scenes' items are the writer's own business (it may keep them as plain items).
+        """
+        for scene in scenes:
+            self.dropped("scene", reason=reason, example=scene.reference_id)
+            for ann in scene.annotations:
+                self.dropped(ann.kind, reason=reason, example=scene.reference_id)
 
     def skip(self, error: Exception, kind: str = "record") -> None:
         """Record a malformed source record that was skipped instead of failing the read."""

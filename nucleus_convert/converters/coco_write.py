@@ -205,7 +205,11 @@ class _CocoWriter:
                     f"{where}: mask is {pixels.shape[0]}x{pixels.shape[1]} but the image is "
                     f"{size[0]}x{size[1]}"
                 )
-            self.report.kept("segmentation")
+            self.report.approximated(
+                "segmentation",
+                reason="COCO instances hold no index mask: written as one RLE mask per segment",
+                example=where,
+            )
             for s in ann.segments:
                 attrs = dict(s.attributes or {})
                 rle = encode(pixels == s.index)
@@ -484,6 +488,5 @@ def write_coco(
     writer._declare(dataset.header)
     for item in dataset.items:
         writer.write_item(item)
-    if dataset.scenes:
-        report.dropped("scene", n=len(dataset.scenes), reason="COCO has no scenes")
+    report.dropped_scenes(dataset.scenes, reason="COCO has no scenes")
     return writer.finish(dst, dataset.header)

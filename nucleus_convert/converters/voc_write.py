@@ -710,5 +710,6 @@ def write_voc(
     writer = _VocWriter(dst, dataset.header, options, report)
     for item in dataset.items:
         writer.write_item(item)
+    report.dropped_scenes(dataset.scenes, reason="VOC has no scenes")
     writer.finish()
     return writer.summary
