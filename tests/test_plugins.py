@@ -132,6 +132,19 @@ def test_two_formats_with_one_name_is_an_error_naming_both_plugins(site: Path) -
         ),
     ):
         plugins.get_registry()
+    _assert_cli_names_it_and_starts_without_it(site, "dupper", "registered twice")
+
+
+def _assert_cli_names_it_and_starts_without_it(site: Path, plugin: str, says: str) -> None:
+    proc = _cli(site, "formats")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert f"'{plugin}'" in proc.stderr and says in proc.stderr
+    proc = _cli(site, "formats", NUCLEUS_CONVERT_DISABLE_PLUGINS=plugin)
+    assert proc.returncode == 0, proc.stderr
+    assert "nucleus" in proc.stdout
+    proc = _cli(site, "plugins", NUCLEUS_CONVERT_DISABLE_PLUGINS=plugin)
+    assert proc.returncode == 0 and plugin not in proc.stdout
 
 
 def test_plugin_implementing_an_unknown_hook_is_named(site: Path) -> None:
@@ -144,6 +157,7 @@ def test_plugin_implementing_an_unknown_hook_is_named(site: Path) -> None:
         PluginError, match="plugin 'typo' implements a hook nucleus-convert does not define"
     ):
         plugins.get_registry()
+    _assert_cli_names_it_and_starts_without_it(site, "typo", "does not define")
 
 
 def test_plugin_registering_an_invalid_format_is_named(site: Path) -> None:
