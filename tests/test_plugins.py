@@ -176,7 +176,7 @@ def test_trace_variable_logs_hook_calls(site: Path) -> None:
     assert "register_formats" in proc.stderr
 
 
-def test_builtin_formats_register_through_the_public_hook() -> None:
+def test_hook_register_formats_is_how_builtins_register() -> None:
     pm = plugins.get_plugin_manager()
     impls = {impl.plugin_name for impl in pm.hook.register_formats.get_hookimpls()}
     assert "nucleus_convert.converters.nucleus" in impls
