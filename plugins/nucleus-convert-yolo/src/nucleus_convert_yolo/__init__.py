@@ -1,0 +1,14 @@
+"""YOLO labels (Ultralytics ``data.yaml``, Darknet/CVAT ``obj.data``, plain folders) for
+nucleus-convert, with exact coordinates.
+
+Install it beside nucleus-convert and the format ``yolo`` appears::
+
+    pip install nucleus-convert-yolo
+    nucleus-convert convert data.yaml out/ --to nucleus
+"""
+
+from __future__ import annotations
+
+__all__ = ["__version__"]
+
+__version__ = "0.1.0"

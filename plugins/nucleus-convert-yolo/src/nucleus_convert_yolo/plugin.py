@@ -1,0 +1,63 @@
+"""The ``yolo`` format's declaration, registered through nucleus-convert's plugin hook.
+
+Reading is :mod:`.read` (layouts: :mod:`.layout`), writing :mod:`.write`, the exact
+coordinate arithmetic :mod:`.coords`.
+"""
+
+from __future__ import annotations
+
+from nucleus_convert import Format, Option, Registrar, hookimpl
+from nucleus_convert_yolo.layout import detect
+from nucleus_convert_yolo.options import IMAGES, ON_ERROR, TASKS, choice, flag
+from nucleus_convert_yolo.read import read_yolo
+from nucleus_convert_yolo.write import write_yolo
+
+__all__ = ["FORMAT", "register_formats"]
+
+FORMAT = Format(
+    name="yolo",
+    description="YOLO labels: Ultralytics data.yaml, Darknet/CVAT obj.data, classes.txt folders "
+    "(boxes and polygons, exact coordinates)",
+    extensions=(".yaml", ".yml", ".data"),
+    kinds=frozenset({"box", "polygon"}),
+    detect=detect,
+    read=read_yolo,
+    write=write_yolo,
+    read_options=(
+        Option(
+            "on_error",
+            "raise (default) or skip images whose labels are malformed",
+            choice(*ON_ERROR),
+            "raise",
+        ),
+        Option(
+            "snap",
+            "true (default): each pixel value is the shortest decimal within the file's own "
+            "precision; false: the plain float formula",
+            flag,
+            True,
+        ),
+    ),
+    write_options=(
+        Option("subset", "subset of items without metadata yolo_subset", str, "train"),
+        Option(
+            "task",
+            "auto (default): polygons and boxes as they are, one line per object; detect: "
+            "polygons as boxes; segment: boxes as rectangles",
+            choice(*TASKS),
+            "auto",
+        ),
+        Option(
+            "images",
+            "copy (default), symlink or none: the local images into images/<subset>/",
+            choice(*IMAGES),
+            "copy",
+        ),
+    ),
+)
+
+
+@hookimpl
+def register_formats(register: Registrar) -> None:
+    """Register the ``yolo`` format."""
+    register.add(FORMAT)
