@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Set-up and tasks for nucleus-convert on a fresh machine that has Python 3.11.
-#   ./project.sh demo   create .venv, install, convert the bundled COCO and VOC fixtures to Nucleus and back
-#   ./project.sh test   create .venv, install with test extras, run ruff, mypy and the test suite
+#   ./project.sh demo   create .venv, install, convert the bundled COCO, VOC and YOLO fixtures to Nucleus and back
+#   ./project.sh test   create .venv, install with test extras and the example YOLO plugin, run ruff,
+#                       mypy and the test suites (tests/ and plugins/nucleus-convert-yolo/tests/)
 set -euo pipefail
 cd "$(dirname "$0")"
 
 VENV="${VENV:-.venv}"
 PY="$VENV/bin/python"
+YOLO=plugins/nucleus-convert-yolo
 
 setup() {
     local extras="$1"
@@ -14,9 +16,11 @@ setup() {
         python3 -m venv "$VENV"
     fi
     local stamp="$VENV/.installed-$extras"
-    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$YOLO/pyproject.toml" -nt "$stamp" ]; then
         "$PY" -m pip install --quiet --disable-pip-version-check --upgrade pip
         "$PY" -m pip install --quiet --disable-pip-version-check -e ".[$extras]"
+        # The example third-party plugin, installed as an outsider would (its own pyproject).
+        "$PY" -m pip install --quiet --disable-pip-version-check -e "$YOLO"
         touch "$stamp"
     fi
 }
@@ -39,11 +43,17 @@ case "${1:-}" in
         run convert fixtures/voc/VOC2012 "$out/voc_nucleus" --to nucleus --overwrite
         run convert "$out/voc_nucleus" "$out/VOC2012" --to voc --overwrite
         run roundtrip fixtures/voc/VOC2012 --via nucleus
+        # A third-party format: the example YOLO plugin, installed from its own pyproject.
+        run plugins
+        run convert "$YOLO/tests/data/segment" "$out/yolo_nucleus" --to nucleus --overwrite
+        run convert "$out/yolo_nucleus" "$out/yolo" --to yolo --overwrite
+        run roundtrip "$YOLO/tests/data/detect" --via nucleus
         ;;
     test)
         setup "test,dev"
         "$VENV/bin/ruff" check .
         "$VENV/bin/mypy"
+        "$VENV/bin/mypy" --strict "$YOLO/src"
         "$PY" -m pytest "${@:2}"
         ;;
     *)
