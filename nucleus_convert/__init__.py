@@ -48,6 +48,7 @@ from nucleus_convert.model import (
     Taxonomy,
     Visibility,
 )
+from nucleus_convert.options import choice, flag
 from nucleus_convert.registry import Format, Option, Registrar, WriteSummary
 
 __all__ = [
@@ -91,7 +92,9 @@ __all__ = [
     "WriteResult",
     "WriteSummary",
     "__version__",
+    "choice",
     "convert",
+    "flag",
     "get_format",
     "hookimpl",
     "read",

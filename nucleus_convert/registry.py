@@ -47,7 +47,13 @@ leaves nothing behind. Whatever the format cannot carry goes into ``report``.
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    """A named reader or writer option, settable from the CLI with ``-r``/``-w KEY=VALUE``."""
+    """A named reader or writer option, settable from the CLI with ``-r``/``-w KEY=VALUE``.
+
+    ``type`` parses every value given (CLI strings and Python values alike) and raises
+    ``ValueError`` to refuse one: ``str``, ``int``, or :func:`nucleus_convert.options.flag` and
+    :func:`nucleus_convert.options.choice` for yes/no and one-of options. Defaults are not
+    parsed.
+    """
 
     name: str
     help: str
@@ -99,7 +105,8 @@ class Format:
                     f"format {self.name!r} has no {direction} option {key!r} (it has: {known})"
                 )
             try:
-                out[key] = opt.type(value) if isinstance(value, str) else value
+                # Python callers pass any value: the parser checks it as it checks CLI strings.
+                out[key] = opt.type(value)
             except (TypeError, ValueError) as exc:
                 raise FormatError(
                     f"{direction} option {key!r} of format {self.name!r}: {exc}"

@@ -11,11 +11,13 @@ from pathlib import Path
 from nucleus_convert.converters.coco_read import read_coco
 from nucleus_convert.converters.coco_write import write_coco
 from nucleus_convert.hookspecs import hookimpl
+from nucleus_convert.options import choice
 from nucleus_convert.registry import Format, Option, Registrar
 
 __all__ = ["FORMAT", "detect", "register_formats"]
 
 _HEAD = 8192
+ON_ERROR = choice("raise", "skip")
 
 
 def detect(path: Path) -> bool:
@@ -60,13 +62,13 @@ FORMAT = Format(
             "",
         ),
         Option("panoptic_root", "folder of panoptic PNGs (default: next to the JSON)", str, ""),
-        Option("on_error", "raise (default) or skip malformed records", str, "raise"),
+        Option("on_error", "raise (default) or skip malformed records", ON_ERROR, "raise"),
     ),
     write_options=(
         Option(
             "content",
             "auto (ground truth if any, else predictions), annotations or predictions",
-            str,
+            choice("auto", "annotations", "predictions"),
             "auto",
         ),
     ),

@@ -102,10 +102,7 @@ class CocoReader:
         self.image_root = options.get("image_root") or ""
         self.images_file = options.get("images") or None
         self.panoptic_root = options.get("panoptic_root") or None
-        on_error = options.get("on_error") or "raise"
-        if on_error not in ("raise", "skip"):
-            raise InputError(f"reader option on_error must be 'raise' or 'skip', got {on_error!r}")
-        self.skip = on_error == "skip"
+        self.skip = options.get("on_error") == "skip"
         self.losses = LossReport()
         self.items: dict[Any, Item] = {}
         self.sizes: dict[Any, tuple[int | None, int | None]] = {}

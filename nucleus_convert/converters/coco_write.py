@@ -88,11 +88,6 @@ class _CocoWriter:
     def __init__(self, options: Mapping[str, Any], report: LossReport) -> None:
         self.report = report
         self.content = options.get("content") or "auto"
-        if self.content not in ("auto", "annotations", "predictions"):
-            raise OutputError(
-                f"writer option content must be auto, annotations or predictions, "
-                f"got {self.content!r}"
-            )
         self.summary = WriteSummary()
         self.images: list[dict[str, Any]] = []
         self.image_ids = _Ids()

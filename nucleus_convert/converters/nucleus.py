@@ -65,6 +65,7 @@ from nucleus_convert.model import (
     Skeleton,
     Taxonomy,
 )
+from nucleus_convert.options import choice
 from nucleus_convert.registry import Format, Option, Registrar, WriteSummary
 
 __all__ = ["FORMAT", "read_nucleus", "register_formats", "write_nucleus"]
@@ -471,10 +472,6 @@ class _BundleWriter:
         self.base_url: str = options.get("base_url") or ""
         self.group_key: str = options.get("group_key") or "group_id"
         self.masks: str = options.get("masks") or "segmentation"
-        if self.masks not in MASK_MODES:
-            raise OutputError(
-                f"writer option masks must be one of {', '.join(MASK_MODES)}, got {self.masks!r}"
-            )
         self.report = report
         self.encoder = Encoder(report, group_key=self.group_key)
         self.checker = MetadataChecker()
@@ -777,7 +774,7 @@ FORMAT = Format(
             "masks",
             "instance masks become one segmentation per item (segmentation) or traced "
             "polygons (polygons)",
-            str,
+            choice(*MASK_MODES),
             "segmentation",
         ),
     ),

@@ -13,11 +13,13 @@ from nucleus_convert.converters.voc_read import find_voc_root, is_voc_root, read
 from nucleus_convert.converters.voc_write import write_voc
 from nucleus_convert.errors import InputError
 from nucleus_convert.hookspecs import hookimpl
+from nucleus_convert.options import choice, flag
 from nucleus_convert.registry import Format, Option, Registrar
 
 __all__ = ["FORMAT", "detect", "register_formats"]
 
 _HEAD = 4096
+ON_ERROR = choice("raise", "skip")
 
 
 def _looks_like_voc_xml(path: Path) -> bool:
@@ -44,15 +46,6 @@ def detect(path: Path) -> bool:
     return bool(xmls) and _looks_like_voc_xml(xmls[0])
 
 
-def _flag(text: str) -> bool:
-    value = text.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"expected true or false, got {text!r}")
-
-
 FORMAT = Format(
     name="voc",
     description="Pascal VOC: Annotations XML, SegmentationClass/Object PNGs, ImageSets lists",
@@ -74,17 +67,22 @@ FORMAT = Format(
             str,
             "void",
         ),
-        Option("on_error", "raise (default) or skip malformed images", str, "raise"),
+        Option("on_error", "raise (default) or skip malformed images", ON_ERROR, "raise"),
     ),
     write_options=(
         Option("subset", "ImageSets list for items that name none", str, "default"),
         Option(
             "polygons_as_boxes",
             "write a polygon-only object as its bounding box (reported as approximated)",
-            _flag,
+            flag,
             False,
         ),
-        Option("images", "none (default) or copy local images into JPEGImages/", str, "none"),
+        Option(
+            "images",
+            "none (default) or copy local images into JPEGImages/",
+            choice("none", "copy"),
+            "none",
+        ),
     ),
 )
 

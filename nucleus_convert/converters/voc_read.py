@@ -175,10 +175,7 @@ class VocReader:
         self.src = src
         self.image_root = str(options.get("image_root") or "")
         void_label = str(options.get("void_label") or DEFAULT_VOID_LABEL)
-        on_error = options.get("on_error") or "raise"
-        if on_error not in ("raise", "skip"):
-            raise InputError(f"reader option on_error must be 'raise' or 'skip', got {on_error!r}")
-        self.skip = on_error == "skip"
+        self.skip = options.get("on_error") == "skip"
         self.root, xml_files = find_voc_root(src)
         self.xml_files = {p.stem: p for p in xml_files}
         labelmap_path = self.root / "labelmap.txt"

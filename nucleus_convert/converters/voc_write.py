@@ -148,10 +148,7 @@ class _VocWriter:
         self.labelmap = _labelmap_for(header)
         self.subset = str(options.get("subset") or "default")
         self.polygons_as_boxes = bool(options.get("polygons_as_boxes"))
-        images = options.get("images") or "none"
-        if images not in ("none", "copy"):
-            raise OutputError(f"writer option images must be 'none' or 'copy', got {images!r}")
-        self.copy_images = images == "copy"
+        self.copy_images = options.get("images") == "copy"
         self.names = SafeNames()
         self.stems: set[str] = set()
         self.image_names = SafeNames()

@@ -49,7 +49,6 @@ from nucleus_convert_yolo.coords import (
 )
 from nucleus_convert_yolo.images import image_size
 from nucleus_convert_yolo.layout import Entry, Layout, find_layout, label_candidates, orphan_labels
-from nucleus_convert_yolo.options import ON_ERROR, choice
 
 __all__ = ["SUBSET_KEY", "parse_label_line", "read_yolo"]
 
@@ -127,7 +126,7 @@ def parse_label_line(
 
 class _Reader:
     def __init__(self, src: Path, options: Mapping[str, Any]) -> None:
-        self.skip = choice(*ON_ERROR)(str(options.get("on_error") or "raise")) == "skip"
+        self.skip = options.get("on_error") == "skip"
         snap = options.get("snap")
         self.snap = True if snap is None else bool(snap)
         self.layout: Layout = find_layout(src)

@@ -55,14 +55,12 @@ from nucleus_convert import (
     Item,
     Keypoints,
     LossReport,
-    OutputError,
     Polygon,
     WriteSummary,
 )
 from nucleus_convert_yolo.coords import box_to_normalised, point_to_normalised
 from nucleus_convert_yolo.images import image_size, is_image
 from nucleus_convert_yolo.layout import RESERVED_YAML_KEYS
-from nucleus_convert_yolo.options import IMAGES, TASKS, choice
 from nucleus_convert_yolo.read import SUBSET_KEY
 
 __all__ = ["write_yolo"]
@@ -86,11 +84,9 @@ class _Writer:
         self.header = header
         self.report = report
         self.summary = WriteSummary()
-        try:
-            self.task = choice(*TASKS)(str(options.get("task") or "auto"))
-            self.images = choice(*IMAGES)(str(options.get("images") or "copy"))
-        except ValueError as exc:
-            raise OutputError(f"writer option of format 'yolo': {exc}") from None
+        # Options arrive parsed by their declared parsers (nucleus_convert.choice).
+        self.task = str(options.get("task") or "auto")
+        self.images = str(options.get("images") or "copy")
         self.default_subset = self._subset(str(options.get("subset") or "train"), "option")
         self.subsets: dict[str, None] = {}
         self.paths: set[tuple[str, str]] = set()
