@@ -156,3 +156,28 @@ def test_fresh_environment_lists_yolo_from_its_distribution_and_converts(
         env_bin / "nucleus-convert", "convert", "--from", "yolo", src, tmp_path / "again", env=env
     )
     assert proc.returncode == 2 and "unknown format 'yolo'" in proc.stderr
+
+
+_PUBLIC = {"nucleus_convert", "nucleus_convert.testing"}
+
+
+def test_yolo_plugin_code_and_tests_import_only_the_public_api() -> None:
+    import ast
+
+    plugin = ROOT / "plugins" / "nucleus-convert-yolo"
+    seen: set[str] = set()
+    for path in [*plugin.glob("src/**/*.py"), *plugin.glob("tests/**/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+                if node.module == "nucleus_convert":
+                    private = [a.name for a in node.names if a.name.startswith("_")]
+                    assert not private, f"{path}: imports private names {private}"
+            for name in names:
+                if name.split(".")[0] == "nucleus_convert":
+                    assert name in _PUBLIC, f"{path}: imports {name}, not public API"
+                    seen.add(name)
+    assert seen == _PUBLIC  # the check looked at real imports of both
