@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from nucleus_convert.model import Scene
 
-__all__ = ["STATUSES", "LossEntry", "LossReport"]
+__all__ = ["LOSSY_STATUSES", "STATUSES", "LossEntry", "LossReport"]
 
 STATUSES = ("kept", "approximated", "dropped", "changed", "not_uploadable")
 """``approximated``: kept within a stated tolerance or by a documented substitute;
 ``dropped``: not in the output at all; ``changed``: present but different beyond tolerance
 (round trips only); ``not_uploadable``: written, but the Nucleus API does not accept it."""
 
-_LOSSY = ("approximated", "dropped", "changed")
+LOSSY_STATUSES = ("approximated", "dropped", "changed")
+"""The statuses that count as loss (``not_uploadable`` is written, so it is not one)."""
 
 
 @dataclass(slots=True)
@@ -125,7 +126,7 @@ class LossReport:
 
     def lossy_entries(self) -> list[LossEntry]:
         """Entries with anything approximated, dropped or changed."""
-        return [e for e in self if any(e.count(s) for s in _LOSSY)]
+        return [e for e in self if any(e.count(s) for s in LOSSY_STATUSES)]
 
     def has_loss(self) -> bool:
         return bool(self.lossy_entries())
@@ -172,7 +173,7 @@ class LossReport:
             entries = [
                 e
                 for e in entries
-                if e.field == "*" or any(e.count(s) for s in (*_LOSSY, "not_uploadable"))
+                if e.field == "*" or any(e.count(s) for s in (*LOSSY_STATUSES, "not_uploadable"))
             ]
         if not entries:
             return "nothing lost"

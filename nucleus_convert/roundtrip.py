@@ -29,7 +29,7 @@ from nucleus_convert._io import is_remote
 from nucleus_convert.api import read, write
 from nucleus_convert.errors import FormatError
 from nucleus_convert.geometry.rle import decode
-from nucleus_convert.loss import LossEntry, LossReport
+from nucleus_convert.loss import LOSSY_STATUSES, LossEntry, LossReport
 from nucleus_convert.model import (
     Annotation,
     Box,
@@ -52,11 +52,11 @@ from nucleus_convert.model import (
 )
 from nucleus_convert.plugins import get_registry
 
-__all__ = ["DEFAULT_TOLERANCE", "RoundtripResult", "compare", "roundtrip"]
+__all__ = ["DEFAULT_TOLERANCE", "STRUCTURAL_KINDS", "RoundtripResult", "compare", "roundtrip"]
 
 DEFAULT_TOLERANCE = 1e-6
-# Record kinds every format carries in some form; losses there are never "expected".
-_STRUCTURAL = ("item", "scene", "header")
+STRUCTURAL_KINDS = frozenset({"item", "scene", "header"})
+"""Record kinds every format carries in some form: losses there are never "expected"."""
 
 
 class _Cmp:
@@ -467,9 +467,7 @@ def roundtrip(
         compare(original, back, tolerance=tolerance, report=report)
     # The comparison counts what was kept; the writers add what they dropped or flagged.
     for n, leg in enumerate(legs):
-        report.merge(
-            leg, ("approximated", "dropped", "changed", *(("not_uploadable",) if n == 0 else ()))
-        )
+        report.merge(leg, (*LOSSY_STATUSES, *(("not_uploadable",) if n == 0 else ())))
     both = frozenset(source_fmt.kinds & via_fmt.kinds)
-    unexpected = [e for e in report.lossy_entries() if e.kind in both or e.kind in _STRUCTURAL]
+    unexpected = [e for e in report.lossy_entries() if e.kind in both or e.kind in STRUCTURAL_KINDS]
     return RoundtripResult(source_fmt.name, via_fmt.name, report, both, unexpected)

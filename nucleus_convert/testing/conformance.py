@@ -41,11 +41,11 @@ from typing import Any
 
 from nucleus_convert.api import read, write
 from nucleus_convert.errors import NucleusConvertError
-from nucleus_convert.loss import LossReport
+from nucleus_convert.loss import LOSSY_STATUSES, LossReport
 from nucleus_convert.model import MaterializedDataset
 from nucleus_convert.plugins import get_registry, list_plugins
 from nucleus_convert.registry import Format
-from nucleus_convert.roundtrip import compare
+from nucleus_convert.roundtrip import STRUCTURAL_KINDS, compare
 from nucleus_convert.testing.judge import ConformanceError, judge_nucleus_bundle
 from nucleus_convert.testing.kitchen_sink import kitchen_sink_dataset
 
@@ -62,9 +62,6 @@ CHECKS = (
     "nucleus payloads",
 )
 """The names of the checks, in the order they run."""
-
-_STRUCTURAL = frozenset({"item", "scene", "header"})
-_LOSSY_WRITE = ("approximated", "dropped", "changed")
 
 
 @dataclass(slots=True)
@@ -115,7 +112,7 @@ def record_counts(dataset: MaterializedDataset) -> Counter[str]:
 
 
 def _lossy_count(report: LossReport, kind: str) -> int:
-    return sum(e.count(s) for e in report if e.kind == kind for s in _LOSSY_WRITE)
+    return sum(e.count(s) for e in report if e.kind == kind for s in LOSSY_STATUSES)
 
 
 def _describe(report: LossReport, kinds: frozenset[str] | set[str]) -> list[str]:
@@ -125,7 +122,7 @@ def _describe(report: LossReport, kinds: frozenset[str] | set[str]) -> list[str]
             continue
         statuses = ", ".join(
             f"{s} {entry.count(s)}" + (f" ({entry.reasons[s]})" if s in entry.reasons else "")
-            for s in ("approximated", "dropped", "changed", "not_uploadable")
+            for s in (*LOSSY_STATUSES, "not_uploadable")
             if entry.count(s)
         )
         out.append(f"{entry.kind}.{entry.field}: {statuses}")
@@ -251,7 +248,7 @@ def _check_roundtrip(
     writer_reports: list[LossReport],
 ) -> str:
     problems: list[str] = []
-    guarded = run.fmt.kinds | _STRUCTURAL
+    guarded = run.fmt.kinds | STRUCTURAL_KINDS
     kept = 0
     for n, (original, again, written) in enumerate(
         zip(loaded, back, writer_reports, strict=True), start=1
@@ -260,8 +257,8 @@ def _check_roundtrip(
         kept += sum(e.count("kept") for e in cmp if e.kind in guarded)
         lossy = LossReport()
         # Differences within the tolerance are what the author allowed; all else is loss.
-        lossy.merge(cmp, ("dropped", "changed") if run.tolerance > 0 else _LOSSY_WRITE)
-        lossy.merge(written, _LOSSY_WRITE)
+        lossy.merge(cmp, ("dropped", "changed") if run.tolerance > 0 else LOSSY_STATUSES)
+        lossy.merge(written, LOSSY_STATUSES)
         problems += [f"sample {n}: {line}" for line in _describe(lossy, guarded)]
     if problems:
         raise ConformanceError("lost in the round trip: " + "; ".join(problems))
