@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +20,7 @@ import orjson
 from nucleus_convert import api
 from nucleus_convert._version import __version__
 from nucleus_convert.errors import NucleusConvertError
-from nucleus_convert.model import Item
+from nucleus_convert.model import Item, count_records
 from nucleus_convert.plugins import get_registry, list_plugins
 
 __all__ = ["cli", "main"]
@@ -309,15 +308,7 @@ def inspect(src: Path, from_: str | None, read_options: dict[str, str], as_json:
     """Read SRC completely (validating it) and count what it holds."""
     fmt = api.get_format(from_).name if from_ else get_registry().detect(src).name
     dataset = api.read(src, fmt, **read_options)
-    counts: Counter[str] = Counter()
-    for item in dataset.items:
-        counts["items"] += 1
-        for ann in item.annotations:
-            counts[ann.kind + (" predictions" if ann.prediction else "")] += 1
-    counts["scenes"] = len(dataset.scenes)
-    for scene in dataset.scenes:
-        for ann in scene.annotations:
-            counts[ann.kind + (" predictions" if ann.prediction else "")] += 1
+    counts = count_records(dataset)
     counts["categories"] = len(dataset.header.categories)
     summary: dict[str, Any] = {
         "format": fmt,

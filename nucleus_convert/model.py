@@ -20,6 +20,7 @@ the dataset.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -60,6 +61,7 @@ __all__ = [
     "Skeleton",
     "Taxonomy",
     "Visibility",
+    "count_records",
 ]
 
 
@@ -410,3 +412,18 @@ class MaterializedDataset:
     def stream(self) -> Dataset:
         """A streaming view over the same items and scenes."""
         return Dataset(self.header, iter(self.items), self.scenes, self.losses)
+
+
+def count_records(dataset: Dataset | MaterializedDataset) -> Counter[str]:
+    """Count ``"items"``, ``"scenes"`` (always present) and annotations by kind, predictions
+    apart as ``"<kind> predictions"``. A streaming dataset's items are consumed."""
+    counts: Counter[str] = Counter()
+    for item in dataset.items:
+        counts["items"] += 1
+        for ann in item.annotations:
+            counts[ann.kind + (" predictions" if ann.prediction else "")] += 1
+    counts["scenes"] = len(dataset.scenes)
+    for scene in dataset.scenes:
+        for ann in scene.annotations:
+            counts[ann.kind + (" predictions" if ann.prediction else "")] += 1
+    return counts

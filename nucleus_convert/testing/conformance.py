@@ -42,7 +42,7 @@ from typing import Any
 from nucleus_convert.api import read, write
 from nucleus_convert.errors import NucleusConvertError
 from nucleus_convert.loss import LOSSY_STATUSES, LossReport
-from nucleus_convert.model import MaterializedDataset
+from nucleus_convert.model import MaterializedDataset, count_records
 from nucleus_convert.plugins import get_registry, list_plugins
 from nucleus_convert.registry import Format
 from nucleus_convert.roundtrip import STRUCTURAL_KINDS, compare
@@ -97,17 +97,17 @@ class ConformanceReport:
         return "\n".join(lines)
 
 
+_SINGULAR = {"items": "item", "scenes": "scene"}
+
+
 def record_counts(dataset: MaterializedDataset) -> Counter[str]:
-    """Count items, scenes and annotations by kind (predictions as ``"<kind> prediction"``)."""
+    """:func:`~nucleus_convert.model.count_records` keyed by loss-report kind: ``"item"``,
+    ``"scene"``, ``"<kind>"`` and ``"<kind> prediction"``; zero counts are left out."""
     counts: Counter[str] = Counter()
-    for item in dataset.items:
-        counts["item"] += 1
-        for ann in item.annotations:
-            counts[ann.kind + (" prediction" if ann.prediction else "")] += 1
-    for scene in dataset.scenes:
-        counts["scene"] += 1
-        for ann in scene.annotations:
-            counts[ann.kind + (" prediction" if ann.prediction else "")] += 1
+    for key, n in count_records(dataset).items():
+        kind, _, predictions = key.partition(" ")
+        if n:
+            counts[_SINGULAR.get(kind, kind) + (" prediction" if predictions else "")] += n
     return counts
 
 
