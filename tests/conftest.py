@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from nucleus_convert import plugins
 from nucleus_convert.model import (
     Box,
     CameraParams,
@@ -42,13 +40,19 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every test starts with freshly loaded plugins and no plugin variables set."""
-    for var in (plugins.NO_PLUGINS_ENV, plugins.DISABLE_ENV, plugins.TRACE_ENV):
-        monkeypatch.delenv(var, raising=False)
-    plugins.reset()
-    yield
-    plugins.reset()
+def _fresh_plugins(nucleus_fresh_plugins: None) -> None:
+    """Every test starts with freshly loaded plugins and no plugin variables set, through the
+    fixture nucleus-convert ships to plugin authors (``nucleus_convert.testing.pytest_plugin``).
+    """
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty folder on ``sys.path`` to install fake distributions into (``fake_dist``)."""
+    root = tmp_path / "site"
+    root.mkdir()
+    monkeypatch.syspath_prepend(str(root))
+    return root
 
 
 def every_kind_dataset() -> MaterializedDataset:

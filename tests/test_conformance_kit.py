@@ -28,13 +28,6 @@ pytest_plugins = ["pytester"]
 _modules = itertools.count()
 
 
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "site"
-    monkeypatch.syspath_prepend(str(root))
-    return root
-
-
 def _install(site: Path, *fakes: str) -> None:
     # A new module name each time: Python caches imported modules by name.
     make_dist(

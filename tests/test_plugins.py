@@ -19,14 +19,6 @@ FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "nucleus"
 
 
 @pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "site"
-    root.mkdir()
-    monkeypatch.syspath_prepend(str(root))
-    return root
-
-
-@pytest.fixture
 def fake_file(tmp_path: Path) -> Path:
     path = tmp_path / "data.fake"
     path.write_bytes(

@@ -27,19 +27,13 @@ import pytest
 if TYPE_CHECKING:
     from nucleus_convert.testing.conformance import ConformanceReport
 
-_PLUGIN_VARIABLES = (
-    "NUCLEUS_CONVERT_NO_PLUGINS",
-    "NUCLEUS_CONVERT_DISABLE_PLUGINS",
-    "NUCLEUS_CONVERT_TRACE_PLUGINS",
-)
-
-
 @pytest.fixture
 def nucleus_fresh_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Plugins loaded afresh, with no plugin variable set, before and after the test."""
+    from nucleus_convert.plugins import DISABLE_ENV, NO_PLUGINS_ENV, TRACE_ENV
     from nucleus_convert.testing import reload_plugins
 
-    for var in _PLUGIN_VARIABLES:
+    for var in (NO_PLUGINS_ENV, DISABLE_ENV, TRACE_ENV):
         monkeypatch.delenv(var, raising=False)
     reload_plugins()
     yield
