@@ -280,6 +280,11 @@ def _require(entries: dict[str, tuple[Array, int]], key: str, path: Path) -> tup
     return entries[key]
 
 
+def _optional(entries: dict[str, tuple[Array, int]], key: str) -> Array | None:
+    entry = entries.get(key)
+    return None if entry is None else entry[0]
+
+
 def _check_rotation(matrix: Array, key: str, path: Path, line: int) -> None:
     cond = float(np.linalg.cond(matrix))
     if not math.isfinite(cond) or cond > _MAX_CONDITION:
@@ -306,19 +311,14 @@ def parse_calib(path: Path) -> Calibration:
     tr, tr_line = _require(entries, "Tr_velo_to_cam", path)
     _check_rotation(r0, "R0_rect", path, r0_line)
     _check_rotation(tr[:, :3], "Tr_velo_to_cam", path, tr_line)
-
-    def optional(key: str) -> Array | None:
-        entry = entries.get(key)
-        return None if entry is None else entry[0]
-
     return Calibration(
-        P0=optional("P0"),
-        P1=optional("P1"),
+        P0=_optional(entries, "P0"),
+        P1=_optional(entries, "P1"),
         P2=p2,
-        P3=optional("P3"),
+        P3=_optional(entries, "P3"),
         R0_rect=r0,
         Tr_velo_to_cam=tr,
-        Tr_imu_to_velo=optional("Tr_imu_to_velo"),
+        Tr_imu_to_velo=_optional(entries, "Tr_imu_to_velo"),
     )
 
 
@@ -347,16 +347,11 @@ def parse_raw_calib(
     p2, _ = _require(cam, "P_rect_02", cam_to_cam)
     r0, r0_line = _require(cam, "R_rect_00", cam_to_cam)
     _check_rotation(r0, "R_rect_00", cam_to_cam, r0_line)
-
-    def optional(key: str) -> Array | None:
-        entry = cam.get(key)
-        return None if entry is None else entry[0]
-
     return Calibration(
-        P0=optional("P_rect_00"),
-        P1=optional("P_rect_01"),
+        P0=_optional(cam, "P_rect_00"),
+        P1=_optional(cam, "P_rect_01"),
         P2=p2,
-        P3=optional("P_rect_03"),
+        P3=_optional(cam, "P_rect_03"),
         R0_rect=r0,
         Tr_velo_to_cam=_read_rt(velo_to_cam),
         Tr_imu_to_velo=None if imu_to_velo is None else _read_rt(imu_to_velo),

@@ -423,15 +423,7 @@ def _check_pcd_data(
             line=points_line,
         )
     first = header.lines["DATA"] + 1
-    want = header.values_per_point
-    for k, words in rows:
-        if len(words) != want:
-            raise InputError(
-                f"ascii point has {len(words)} values, the header says {want}",
-                path=path,
-                line=first + k,
-            )
-    _check_words(rows, path, first)
+    _check_words(rows, header.values_per_point, "point", path, first)
     if intensity is not None:
         k = header.fields.index(intensity)
         if header.types[k] in ("U", "I"):
@@ -440,8 +432,18 @@ def _check_pcd_data(
             _check_integers(rows, column, low, high, intensity, path, first)
 
 
-def _check_words(rows: list[tuple[int, list[str]]], path: Path, first: int) -> None:
-    """Every word of ascii data is a decimal number (open3d reads other words as 0)."""
+def _check_words(
+    rows: list[tuple[int, list[str]]], want: int, what: str, path: Path, first: int
+) -> None:
+    """Every row of ascii data (``(index, words)``, file line ``first + index``) has ``want``
+    words, and every word is a decimal number (open3d reads other words as 0)."""
+    for k, words in rows:
+        if len(words) != want:
+            raise InputError(
+                f"ascii {what} has {len(words)} values, the header says {want}",
+                path=path,
+                line=first + k,
+            )
     if all(_NUMBER.fullmatch(word) for _, words in rows for word in words):
         return
     for k, words in rows:
@@ -678,15 +680,7 @@ def _check_ply_data(stream: BinaryIO, header: PlyHeader, path: Path, file_size: 
         )
     mine = rows[skip : skip + vertex.count]
     first = header.data_line
-    want = len(vertex.properties)
-    for k, words in mine:
-        if len(words) != want:
-            raise InputError(
-                f"ascii vertex has {len(words)} values, the header says {want}",
-                path=path,
-                line=first + k,
-            )
-    _check_words(mine, path, first)
+    _check_words(mine, len(vertex.properties), "vertex", path, first)
     for column, (name, kind) in enumerate(vertex.properties):
         code = _PLY_TYPES[kind]
         if code[0] in "iu":
