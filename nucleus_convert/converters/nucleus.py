@@ -351,16 +351,8 @@ def _decode_scene(obj: Any, decoder: Decoder) -> tuple[Scene, list[Item]]:
     return Scene(reference_id=ref, frames=frames, metadata=dict(metadata)), items
 
 
-_EXPORT_TYPES = (
-    "box",
-    "polygon",
-    "line",
-    "keypoints",
-    "cuboid",
-    "category",
-    "multicategory",
-    "segmentation",
-)
+# An export row groups annotations by payload type; masks come under "segmentation".
+_EXPORT_TYPES = tuple(t for t in ANNOTATION_TYPES if t != "mask")
 
 
 def _read_single(path: Path, group_key: str) -> Dataset:
