@@ -215,6 +215,23 @@ def _check_samples(run: _Run, samples: list[Path], loaded: list[MaterializedData
     return ", ".join(f"{n} {k}" for k, n in sorted(total.items()))
 
 
+def _check_writes(
+    run: _Run,
+    loaded: list[MaterializedDataset],
+    written: list[Path],
+    writer_reports: list[LossReport],
+) -> str:
+    summaries = []
+    for n, dataset in enumerate(loaded, start=1):
+        report = LossReport()
+        out = run.path(f"sample-{n}-written")
+        result = write(dataset.stream(), out, run.fmt.name, report=report, **run.write_options)
+        written.append(_with_extension(out, run.fmt))
+        writer_reports.append(report)
+        summaries.append(result.summary.describe())
+    return "; ".join(summaries)
+
+
 def _check_detects(run: _Run, written: list[Path]) -> str:
     if run.fmt.detect is None:
         raise ConformanceError("the format declares no detect(), so --from is always needed")
@@ -339,21 +356,9 @@ def check_format(
         else:
             written: list[Path] = []
             writer_reports: list[LossReport] = []
-
-            def write_samples() -> str:
-                for n, dataset in enumerate(loaded, start=1):
-                    report = LossReport()
-                    out = run.path(f"sample-{n}-written")
-                    result = write(
-                        dataset.stream(), out, fmt.name, report=report, **run.write_options
-                    )
-                    written.append(_with_extension(out, fmt))
-                    writer_reports.append(report)
-                    wrote.append(result.summary.describe())
-                return "; ".join(wrote)
-
-            wrote: list[str] = []
-            if run.attempt("writes the samples", write_samples):
+            if run.attempt(
+                "writes the samples", lambda: _check_writes(run, loaded, written, writer_reports)
+            ):
                 run.attempt("detects its own output", lambda: _check_detects(run, written))
                 back: list[MaterializedDataset] = []
                 if run.attempt(

@@ -27,6 +27,7 @@ import pytest
 if TYPE_CHECKING:
     from nucleus_convert.testing.conformance import ConformanceReport
 
+
 @pytest.fixture
 def nucleus_fresh_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Plugins loaded afresh, with no plugin variable set, before and after the test."""
