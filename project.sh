@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Set-up and tasks for nucleus-convert on a fresh machine that has Python 3.11.
+#   Both first install the Debian libraries open3d needs (apt-get, when missing).
 #   ./project.sh demo   create .venv, install, convert the bundled COCO, VOC and YOLO fixtures to Nucleus and back
 #   ./project.sh test   create .venv, install with test extras and the example YOLO plugin, run ruff,
 #                       mypy and the test suites (tests/ and plugins/nucleus-convert-yolo/tests/)
@@ -10,8 +11,27 @@ VENV="${VENV:-.venv}"
 PY="$VENV/bin/python"
 YOLO=plugins/nucleus-convert-yolo
 
+# Debian libraries that open3d (the [pointcloud] extra, part of the test set-up) loads.
+SYSTEM_PACKAGES=(libusb-1.0-0 libgl1 libegl1 libx11-6 libudev1)
+
+system_deps() {
+    command -v dpkg-query >/dev/null || return 0   # not Debian: install them your own way
+    local missing=() pkg
+    for pkg in "${SYSTEM_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    echo "+ apt-get install ${missing[*]}"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+}
+
 setup() {
     local extras="$1"
+    system_deps
     if [ ! -x "$PY" ]; then
         python3 -m venv "$VENV"
     fi

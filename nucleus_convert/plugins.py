@@ -42,7 +42,9 @@ __all__ = [
 ENTRY_POINT_GROUP = "nucleus_convert"
 BUILTIN_PLUGINS = (
     "nucleus_convert.converters.coco",
+    "nucleus_convert.converters.kitti",
     "nucleus_convert.converters.nucleus",
+    "nucleus_convert.converters.pointcloud",
     "nucleus_convert.converters.voc",
 )
 NO_PLUGINS_ENV = "NUCLEUS_CONVERT_NO_PLUGINS"

@@ -1,0 +1,3 @@
+"""The ``pointcloud`` format (being built: it registers nothing yet)."""
+
+from __future__ import annotations
