@@ -1,3 +1,64 @@
-"""The ``kitti`` format (being built: it registers nothing yet)."""
+"""The ``kitti`` format: KITTI object-detection trees (label_2, calib, velodyne, image_2).
+
+Reading is :mod:`kitti_read`, writing :mod:`kitti_write`, label lines :mod:`kitti_labels` and
+the 3D geometry :mod:`nucleus_convert.geometry.kitti`; this module declares the format and
+registers it through the plugin hook, as any third-party format would. The raw dataset's
+tracklets are the separate ``kitti_raw`` format.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+from nucleus_convert.converters.kitti_read import is_split_folder, read_kitti, split_folders
+from nucleus_convert.converters.kitti_write import write_kitti
+from nucleus_convert.hookspecs import hookimpl
+from nucleus_convert.options import choice
+from nucleus_convert.registry import Format, Option, Registrar
+
+__all__ = ["FORMAT", "detect", "register_formats"]
+
+
+def detect(path: Path) -> bool:
+    """A folder with ``label_2/``, ``calib/`` or ``velodyne/`` (a split folder), or holding
+    such folders (``object/training``...)."""
+    try:
+        if not path.is_dir():
+            return False
+        return is_split_folder(path) or bool(split_folders(path))
+    except OSError:
+        return False
+
+
+FORMAT = Format(
+    name="kitti",
+    description="KITTI object detection: label_2 2D/3D boxes, calib, velodyne scans, image_2",
+    extensions=(".txt", ".bin"),
+    kinds=frozenset({"box", "cuboid"}),
+    detect=detect,
+    read=read_kitti,
+    write=write_kitti,
+    read_options=(
+        Option(
+            "dontcare",
+            "box (default): DontCare regions as boxes labelled DontCare with the attribute "
+            "dontcare=true; drop: leave them out (counted in the loss report)",
+            choice("box", "drop"),
+            "box",
+        ),
+    ),
+    write_options=(
+        Option(
+            "images",
+            "copy (default), symlink or none: the local images into image_2/",
+            choice("copy", "symlink", "none"),
+            "copy",
+        ),
+    ),
+)
+
+
+@hookimpl
+def register_formats(register: Registrar) -> None:
+    """Register the ``kitti`` format."""
+    register.add(FORMAT)

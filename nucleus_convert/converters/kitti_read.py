@@ -1,0 +1,389 @@
+"""Reading KITTI object-detection trees into the model.
+
+Layout
+------
+A *split folder* holds any of ``label_2/``, ``calib/``, ``velodyne/`` and ``image_2/``, one
+file per frame named by the frame id (``000000.txt``, ``000000.txt``, ``000000.bin``,
+``000000.png``). The source is a split folder, or a folder holding split folders at any depth
+(KITTI's ``object/{training,testing}``): each split folder's path under the source is its
+subset. Files in a subfolder of ``label_2/`` etc. (datumaro's ``label_2/train/000000.txt``)
+belong to that subfolder's subset. A frame's id is ``subset/frame`` (``training/000000``), or
+just the frame when the split folder is the source.
+
+Frames to items
+---------------
+* A frame **with** a velodyne scan becomes a LidarScene ``F`` of one frame with two sensors:
+  ``velodyne`` = the point cloud item ``F/velodyne`` (its cuboids) and ``image_2`` = the camera
+  item ``F/image_2`` (its boxes, and the camera parameters).
+* A frame **without** a scan is one image item ``F`` holding its boxes (and cuboids, when its
+  labels have 3D boxes: there is no point cloud item to put them on; the Nucleus writer
+  reports them).
+
+Each label line becomes a :class:`~nucleus_convert.model.Box` on the camera item and, when it
+has a 3D box, a :class:`~nucleus_convert.model.Cuboid` on the point cloud item; both get the
+annotation id ``F:<line number>``, which is how the KITTI writer pairs them again. The line's
+``truncated`` (float), ``occluded`` (int) and ``alpha`` (float) are attributes of both (absent
+when the line has KITTI's "not set" sentinel). A 16th column is a score: both are predictions.
+
+The 3D box goes through the frame's calibration (:func:`~nucleus_convert.geometry.kitti.
+kitti_to_cuboid`: ``centre = location - (0, h/2, 0)``, then ``R0_rect^-1`` and
+``Tr_velo_to_cam^-1`` into the velodyne frame; ``yaw = wrap(-rotation_y - pi/2)``;
+``dimensions = (l, w, h)``); a label with a 3D box and no ``calib/F.txt`` is an error.
+
+Camera and calibration
+----------------------
+The camera item's ``camera`` is :func:`~nucleus_convert.geometry.kitti.camera_params` of P2
+(the left colour camera the labels refer to): its pose in the velodyne frame, OpenCV camera
+axes (+z forward, +x right, +y down), intrinsics from P2. The whole calibration is also kept,
+exactly, in the item's metadata as ``kitti_calib`` (``{"P0": [12 numbers], ..., "R0_rect":
+[9], "Tr_velo_to_cam": [12]}``) on the camera item (on the point cloud item when the frame
+has no image), so that writing KITTI again gives back the very same calibration and labels.
+
+DontCare
+--------
+``DontCare`` lines mark regions whose objects were not labelled. With ``dontcare=box`` (the
+default) they are boxes labelled ``DontCare`` with the attribute ``dontcare: true`` on the
+camera item, so they reach Nucleus (filter them out of a model run with the metadata); with
+``dontcare=drop`` they are left out and counted in the loss report.
+
+Point clouds
+------------
+``velodyne/F.bin`` (float32 x, y, z, reflectance) is read with
+:func:`~nucleus_convert.geometry.pointcloud_files.read_points` when the item stream reaches
+the frame, so memory holds one scan at a time. Labels and calibrations are all read and
+checked first: a malformed file fails the read before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nucleus_convert._io import local_image_size
+from nucleus_convert.converters.kitti_labels import (
+    DONTCARE,
+    KITTI_TYPES,
+    Label,
+    parse_label_file,
+)
+from nucleus_convert.errors import InputError
+from nucleus_convert.geometry.kitti import (
+    Calibration,
+    camera_params,
+    kitti_to_cuboid,
+    parse_calib,
+)
+from nucleus_convert.geometry.pointcloud_files import read_points
+from nucleus_convert.loss import LossReport
+from nucleus_convert.model import (
+    Annotation,
+    Box,
+    Category,
+    Cuboid,
+    Dataset,
+    Frame,
+    Header,
+    ImageMedia,
+    Item,
+    PointCloudMedia,
+    Scene,
+)
+
+__all__ = [
+    "CALIB_KEY",
+    "IMAGE_SENSOR",
+    "LIDAR_SENSOR",
+    "SPLIT_DIRS",
+    "calib_metadata",
+    "find_frames",
+    "is_split_folder",
+    "read_kitti",
+    "split_folders",
+]
+
+SPLIT_DIRS = ("label_2", "calib", "velodyne", "image_2")
+LIDAR_SENSOR = "velodyne"
+IMAGE_SENSOR = "image_2"
+CALIB_KEY = "kitti_calib"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+_SUFFIXES = {"label_2": (".txt",), "calib": (".txt",), "velodyne": (".bin",)}
+_MAX_DEPTH = 4
+
+
+@dataclass(slots=True)
+class FrameFiles:
+    """The files of one frame; ``frame_id`` is ``subset/frame`` or ``frame``."""
+
+    frame_id: str
+    label: Path | None = None
+    calib: Path | None = None
+    velodyne: Path | None = None
+    image: Path | None = None
+
+
+@dataclass(slots=True)
+class _Frame:
+    files: FrameFiles
+    labels: list[Label] = field(default_factory=list)
+    calib: Calibration | None = None
+
+
+def is_split_folder(path: Path) -> bool:
+    """True when ``path`` has a ``label_2``, ``calib`` or ``velodyne`` subfolder."""
+    return any((path / d).is_dir() for d in ("label_2", "calib", "velodyne"))
+
+
+def split_folders(root: Path) -> list[Path]:
+    if is_split_folder(root):
+        return [root]
+    found: list[Path] = []
+    level = [root]
+    for _ in range(_MAX_DEPTH):
+        nxt = []
+        for folder in level:
+            try:
+                children = sorted(p for p in folder.iterdir() if p.is_dir())
+            except OSError:
+                continue
+            for child in children:
+                if child.name.startswith("."):
+                    continue
+                if is_split_folder(child):
+                    found.append(child)
+                else:
+                    nxt.append(child)
+        level = nxt
+    return found
+
+
+def _files(folder: Path, kind: str) -> Iterator[tuple[str, Path]]:
+    """``(subset suffix, file)`` for the frame files of one ``label_2``/... folder."""
+    suffixes = IMAGE_SUFFIXES if kind == "image_2" else _SUFFIXES[kind]
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if path.is_dir():
+            for sub in sorted(path.iterdir()):
+                if sub.is_file() and sub.suffix.lower() in suffixes:
+                    yield path.name, sub
+        elif path.suffix.lower() in suffixes:
+            yield "", path
+
+
+def find_frames(root: Path) -> list[FrameFiles]:
+    """Every frame under ``root``, sorted by frame id (see the module docstring)."""
+    frames: dict[str, FrameFiles] = {}
+    splits = split_folders(root)
+    if not splits:
+        raise InputError(
+            "not a KITTI object tree: no label_2/, calib/ or velodyne/ folder here or below",
+            path=root,
+        )
+    for split in splits:
+        subset = "" if split == root else split.relative_to(root).as_posix()
+        for kind in SPLIT_DIRS:
+            folder = split / kind
+            if not folder.is_dir():
+                continue
+            for sub, path in _files(folder, kind):
+                prefix = "/".join(p for p in (subset, sub) if p)
+                frame_id = f"{prefix}/{path.stem}" if prefix else path.stem
+                files = frames.setdefault(frame_id, FrameFiles(frame_id))
+                attr = {"label_2": "label", "image_2": "image"}.get(kind, kind)
+                if getattr(files, attr) is not None:
+                    raise InputError(
+                        f"frame {frame_id!r} has two {kind} files: "
+                        f"{getattr(files, attr).name} and {path.name}",
+                        path=folder,
+                    )
+                setattr(files, attr, path)
+    return [frames[k] for k in sorted(frames)]
+
+
+def calib_metadata(calib: Calibration) -> dict[str, list[float]]:
+    """The calibration as item metadata: each matrix present, row-major, as plain floats."""
+    out: dict[str, list[float]] = {}
+    for name in ("P0", "P1", "P2", "P3", "R0_rect", "Tr_velo_to_cam", "Tr_imu_to_velo"):
+        value = getattr(calib, name)
+        if value is not None:
+            out[name] = [float(v) for v in np.asarray(value).ravel()]
+    return out
+
+
+def _attributes(label: Label) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    if label.truncated is not None:
+        attrs["truncated"] = label.truncated
+    if label.occluded is not None:
+        attrs["occluded"] = label.occluded
+    if label.alpha is not None:
+        attrs["alpha"] = label.alpha
+    if label.type == DONTCARE:
+        attrs["dontcare"] = True
+    return attrs
+
+
+class _Reader:
+    def __init__(self, src: Path, options: Mapping[str, Any]) -> None:
+        self.src = src
+        self.keep_dontcare = options.get("dontcare", "box") == "box"
+        self.losses = LossReport()
+        self.frames: list[_Frame] = []
+        self.labels_seen: dict[str, None] = {}
+
+    def load(self) -> None:
+        for files in find_frames(self.src):
+            frame = _Frame(files)
+            if files.calib is not None:
+                frame.calib = parse_calib(files.calib)
+            if files.label is not None:
+                frame.labels = parse_label_file(files.label)
+                for label in frame.labels:
+                    if label.dimensions is not None and frame.calib is None:
+                        raise InputError(
+                            f"the label has a 3D box but frame {files.frame_id!r} has no "
+                            "calib file to place it",
+                            path=files.label,
+                            line=label.line,
+                        )
+                    if label.type == DONTCARE and not self.keep_dontcare:
+                        self.losses.dropped(
+                            "box",
+                            "DontCare",
+                            reason="dontcare=drop",
+                            example=f"{files.label}:{label.line}",
+                        )
+                        continue
+                    self.labels_seen.setdefault(label.type, None)
+            if files.velodyne is not None and files.image is None:
+                kept = [lb for lb in frame.labels if self.keep_dontcare or lb.type != DONTCARE]
+                if kept:
+                    self.losses.dropped(
+                        "box",
+                        reason="the frame has a scan but no image_2 file to hold its 2D boxes",
+                        n=len(kept),
+                        example=str(files.label),
+                    )
+            if files.calib is not None and frame.calib is not None:
+                try:
+                    camera_params(frame.calib, 2)
+                except ValueError as exc:
+                    raise InputError(f"P2: {exc}", path=files.calib) from None
+            self.frames.append(frame)
+
+    def header(self) -> Header:
+        known = [t for t in KITTI_TYPES if t in self.labels_seen]
+        others = [t for t in self.labels_seen if t not in KITTI_TYPES]
+        return Header(
+            categories=[Category(name=t) for t in (*known, *others)],
+            source={"format": "kitti", "path": str(self.src)},
+        )
+
+    def scenes(self) -> list[Scene]:
+        scenes = []
+        for frame in self.frames:
+            files = frame.files
+            if files.velodyne is None:
+                continue
+            sensors = {LIDAR_SENSOR: f"{files.frame_id}/{LIDAR_SENSOR}"}
+            if files.image is not None:
+                sensors[IMAGE_SENSOR] = f"{files.frame_id}/{IMAGE_SENSOR}"
+            scenes.append(Scene(reference_id=files.frame_id, frames=[Frame(sensors)]))
+        return scenes
+
+    def items(self) -> Iterator[Item]:
+        for frame in self.frames:
+            yield from self._frame_items(frame)
+
+    def _frame_items(self, frame: _Frame) -> Iterator[Item]:
+        files = frame.files
+        fid = files.frame_id
+        boxes: list[Annotation] = []
+        cuboids: list[Annotation] = []
+        for label in frame.labels:
+            if label.type == DONTCARE and not self.keep_dontcare:
+                continue
+            attrs = _attributes(label)
+            ann_id = f"{fid}:{label.line}"
+            left, top, right, bottom = label.box
+            boxes.append(
+                Box(
+                    label=label.type,
+                    id=ann_id,
+                    attributes=attrs,
+                    score=label.score,
+                    x=left,
+                    y=top,
+                    width=right - left,
+                    height=bottom - top,
+                )
+            )
+            if label.dimensions is not None:
+                assert frame.calib is not None
+                assert label.location is not None and label.rotation_y is not None
+                position, dims, yaw = kitti_to_cuboid(
+                    label.dimensions, label.location, label.rotation_y, frame.calib
+                )
+                cuboids.append(
+                    Cuboid(
+                        label=label.type,
+                        id=ann_id,
+                        attributes=dict(attrs),
+                        score=label.score,
+                        position=position,
+                        dimensions=dims,
+                        yaw=yaw,
+                    )
+                )
+        calib_md = {CALIB_KEY: calib_metadata(frame.calib)} if frame.calib is not None else {}
+        camera = camera_params(frame.calib, 2) if frame.calib is not None else None
+        media = None
+        if files.image is not None:
+            size = local_image_size(str(files.image))
+            media = ImageMedia(
+                path=str(files.image),
+                width=size[0] if size else None,
+                height=size[1] if size else None,
+            )
+        if files.velodyne is None:
+            yield Item(
+                reference_id=fid,
+                media=media,
+                metadata=calib_md,
+                camera=camera,
+                annotations=[*boxes, *cuboids],
+            )
+            return
+        cloud = read_points(files.velodyne)
+        lidar_md: dict[str, Any] = {} if files.image is not None else dict(calib_md)
+        if cloud.intensity_scale != 1.0:
+            lidar_md["intensity_scale"] = cloud.intensity_scale
+        yield Item(
+            reference_id=f"{fid}/{LIDAR_SENSOR}",
+            media=PointCloudMedia(path=str(files.velodyne), points=cloud.points),
+            metadata=lidar_md,
+            annotations=cuboids,
+        )
+        if files.image is not None:
+            yield Item(
+                reference_id=f"{fid}/{IMAGE_SENSOR}",
+                media=media,
+                metadata=calib_md,
+                camera=camera,
+                annotations=boxes,
+            )
+
+
+def read_kitti(src: Path, options: Mapping[str, Any]) -> Dataset:
+    """Read a KITTI object tree (see the module docstring)."""
+    if not src.is_dir():
+        raise InputError("a KITTI object tree is a folder", path=src)
+    reader = _Reader(src, options)
+    reader.load()
+    dataset = Dataset(header=reader.header(), items=reader.items(), scenes=reader.scenes())
+    dataset.losses = reader.losses
+    return dataset
