@@ -238,9 +238,10 @@ class _Writer:
             if it is not None:
                 self._report_metadata(it)
         lines = self._label_lines(frame_id, camera, lidar, calib, where)
-        self._put(base / "label_2" / f"{stem}.txt", "".join(line + "\n" for line in lines))
-        self.summary.add("label files")
-        self.summary.add("objects", len(lines))
+        if lines:  # a frame without objects has no label file (as KITTI's testing split)
+            self._put(base / "label_2" / f"{stem}.txt", "".join(line + "\n" for line in lines))
+            self.summary.add("label files")
+            self.summary.add("objects", len(lines))
         if calib is not None:
             self._put(base / "calib" / f"{stem}.txt", format_calib(calib))
             self.summary.add("calib files")
