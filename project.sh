@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set-up and tasks for nucleus-convert on a fresh machine that has Python 3.11.
 #   Both first install the Debian libraries open3d needs (apt-get, when missing).
-#   ./project.sh demo   create .venv, install, convert the bundled COCO, VOC and YOLO fixtures to Nucleus and back
+#   ./project.sh demo   create .venv, install, convert the bundled COCO, VOC, KITTI and YOLO fixtures to Nucleus and back
 #   ./project.sh test   create .venv, install with test extras and the example YOLO plugin, run ruff,
 #                       mypy and the test suites (tests/ and plugins/nucleus-convert-yolo/tests/)
 set -euo pipefail
@@ -63,6 +63,9 @@ case "${1:-}" in
         run convert fixtures/voc/VOC2012 "$out/voc_nucleus" --to nucleus --overwrite
         run convert "$out/voc_nucleus" "$out/VOC2012" --to voc --overwrite
         run roundtrip fixtures/voc/VOC2012 --via nucleus
+        run convert fixtures/kitti/object "$out/kitti_nucleus" --to nucleus --overwrite
+        run convert "$out/kitti_nucleus" "$out/kitti" --to kitti --overwrite
+        run roundtrip fixtures/kitti/object --via nucleus
         # A third-party format: the example YOLO plugin, installed from its own pyproject.
         run plugins
         run convert "$YOLO/tests/data/segment" "$out/yolo_nucleus" --to nucleus --overwrite
