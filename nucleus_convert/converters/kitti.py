@@ -20,8 +20,8 @@ __all__ = ["FORMAT", "detect", "register_formats"]
 
 
 def detect(path: Path) -> bool:
-    """A folder with ``label_2/``, ``calib/`` or ``velodyne/`` (a split folder), or holding
-    such folders (``object/training``...)."""
+    """A folder with ``label_2/``, ``calib/``, ``velodyne/``, ``instance/`` or ``semantic/``
+    (a split folder), or holding such folders (``object/training``...)."""
     try:
         if not path.is_dir():
             return False
@@ -32,9 +32,9 @@ def detect(path: Path) -> bool:
 
 FORMAT = Format(
     name="kitti",
-    description="KITTI object detection: label_2 2D/3D boxes, calib, velodyne scans, image_2",
+    description="KITTI: label_2 2D/3D boxes, calib, velodyne scans, image_2, semantic/instance",
     extensions=(".txt", ".bin"),
-    kinds=frozenset({"box", "cuboid"}),
+    kinds=frozenset({"box", "cuboid", "segmentation"}),
     detect=detect,
     read=read_kitti,
     write=write_kitti,

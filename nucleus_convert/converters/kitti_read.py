@@ -2,13 +2,13 @@
 
 Layout
 ------
-A *split folder* holds any of ``label_2/``, ``calib/``, ``velodyne/`` and ``image_2/``, one
-file per frame named by the frame id (``000000.txt``, ``000000.txt``, ``000000.bin``,
-``000000.png``). The source is a split folder, or a folder holding split folders at any depth
-(KITTI's ``object/{training,testing}``): each split folder's path under the source is its
-subset. Files in a subfolder of ``label_2/`` etc. (datumaro's ``label_2/train/000000.txt``)
-belong to that subfolder's subset. A frame's id is ``subset/frame`` (``training/000000``), or
-just the frame when the split folder is the source.
+A *split folder* holds any of ``label_2/``, ``calib/``, ``velodyne/``, ``image_2/``,
+``instance/`` and ``semantic/``, one file per frame named by the frame id (``000000.txt``,
+``000000.bin``, ``000000.png``...). The source is a split folder, or a folder holding split
+folders at any depth (KITTI's ``object/{training,testing}``): each split folder's path under
+the source is its subset. Files in a subfolder of ``label_2/`` etc. (datumaro's
+``label_2/train/000000.txt``) belong to that subfolder's subset. A frame's id is
+``subset/frame`` (``training/000000``), or just the frame when the split folder is the source.
 
 Frames to items
 ---------------
@@ -38,6 +38,13 @@ axes (+z forward, +x right, +y down), intrinsics from P2. The whole calibration 
 exactly, in the item's metadata as ``kitti_calib`` (``{"P0": [12 numbers], ..., "R0_rect":
 [9], "Tr_velo_to_cam": [12]}``) on the camera item (on the point cloud item when the frame
 has no image), so that writing KITTI again gives back the very same calibration and labels.
+
+Segmentation
+------------
+``instance/F.png`` (16-bit ``class * 256 + instance``) or, without it, ``semantic/F.png``
+(8-bit class ids), as in KITTI's semantics benchmark, become one segmentation on the camera
+item (:mod:`kitti_segmentation`: Cityscapes class names, an ``instance`` attribute per
+instance segment).
 
 DontCare
 --------
@@ -69,6 +76,11 @@ from nucleus_convert.converters.kitti_labels import (
     KITTI_TYPES,
     Label,
     parse_label_file,
+)
+from nucleus_convert.converters.kitti_segmentation import (
+    CITYSCAPES,
+    read_values,
+    segmentation_from_values,
 )
 from nucleus_convert.errors import InputError
 from nucleus_convert.geometry.kitti import (
@@ -105,12 +117,19 @@ __all__ = [
     "split_folders",
 ]
 
-SPLIT_DIRS = ("label_2", "calib", "velodyne", "image_2")
+SPLIT_DIRS = ("label_2", "calib", "velodyne", "image_2", "instance", "semantic")
 LIDAR_SENSOR = "velodyne"
 IMAGE_SENSOR = "image_2"
 CALIB_KEY = "kitti_calib"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-_SUFFIXES = {"label_2": (".txt",), "calib": (".txt",), "velodyne": (".bin",)}
+_SUFFIXES = {
+    "label_2": (".txt",),
+    "calib": (".txt",),
+    "velodyne": (".bin",),
+    "instance": (".png",),
+    "semantic": (".png",),
+}
+_DETECT_DIRS = ("label_2", "calib", "velodyne", "instance", "semantic")
 _MAX_DEPTH = 4
 
 
@@ -123,6 +142,8 @@ class FrameFiles:
     calib: Path | None = None
     velodyne: Path | None = None
     image: Path | None = None
+    instance: Path | None = None
+    semantic: Path | None = None
 
 
 @dataclass(slots=True)
@@ -130,11 +151,14 @@ class _Frame:
     files: FrameFiles
     labels: list[Label] = field(default_factory=list)
     calib: Calibration | None = None
+    seg_path: Path | None = None
+    seg_instance: bool = False
 
 
 def is_split_folder(path: Path) -> bool:
-    """True when ``path`` has a ``label_2``, ``calib`` or ``velodyne`` subfolder."""
-    return any((path / d).is_dir() for d in ("label_2", "calib", "velodyne"))
+    """True when ``path`` has a ``label_2``, ``calib``, ``velodyne``, ``instance`` or
+    ``semantic`` subfolder."""
+    return any((path / d).is_dir() for d in _DETECT_DIRS)
 
 
 def split_folders(root: Path) -> list[Path]:
@@ -180,7 +204,8 @@ def find_frames(root: Path) -> list[FrameFiles]:
     splits = split_folders(root)
     if not splits:
         raise InputError(
-            "not a KITTI object tree: no label_2/, calib/ or velodyne/ folder here or below",
+            "not a KITTI tree: no label_2/, calib/, velodyne/, instance/ or semantic/ folder "
+            "here or below",
             path=root,
         )
     for split in splits:
@@ -259,8 +284,20 @@ class _Reader:
                         )
                         continue
                     self.labels_seen.setdefault(label.type, None)
+            seg = files.instance or files.semantic
+            if seg is not None:
+                frame.seg_path, frame.seg_instance = seg, files.instance is not None
+                values = read_values(seg, instance=frame.seg_instance)
+                for class_id in np.unique(values // 256).tolist():
+                    self.labels_seen.setdefault(CITYSCAPES[class_id], None)
             if files.velodyne is not None and files.image is None:
                 kept = [lb for lb in frame.labels if self.keep_dontcare or lb.type != DONTCARE]
+                if seg is not None:
+                    self.losses.dropped(
+                        "segmentation",
+                        reason="the frame has a scan but no image_2 file to hold it",
+                        example=str(seg),
+                    )
                 if kept:
                     self.losses.dropped(
                         "box",
@@ -302,7 +339,7 @@ class _Reader:
     def _frame_items(self, frame: _Frame) -> Iterator[Item]:
         files = frame.files
         fid = files.frame_id
-        boxes: list[Annotation] = []
+        boxes: list[Annotation] = []  # and the segmentation: what goes on the camera item
         cuboids: list[Annotation] = []
         for label in frame.labels:
             if label.type == DONTCARE and not self.keep_dontcare:
@@ -339,6 +376,11 @@ class _Reader:
                         yaw=yaw,
                     )
                 )
+        if frame.seg_path is not None:
+            values = read_values(frame.seg_path, instance=frame.seg_instance)
+            boxes.append(
+                segmentation_from_values(values, frame.seg_path, instance=frame.seg_instance)
+            )
         calib_md = {CALIB_KEY: calib_metadata(frame.calib)} if frame.calib is not None else {}
         camera = camera_params(frame.calib, 2) if frame.calib is not None else None
         media = None

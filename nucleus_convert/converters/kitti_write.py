@@ -40,6 +40,9 @@ KITTI's ``rotation_y = wrap(-yaw - pi/2)`` holds for a camera whose axes are KIT
 turned away from that (more than 5 degrees) the cuboids are dropped and reported rather than
 written with a wrong heading.
 
+A segmentation on the camera item becomes ``semantic/F.png`` (and ``instance/F.png``), see
+:mod:`kitti_segmentation`.
+
 Numbers are written with two decimals, or the few more a value needs to stay within 1e-9 of
 itself (:func:`~nucleus_convert.converters.kitti_labels.format_number`).
 """
@@ -58,6 +61,11 @@ import numpy as np
 from nucleus_convert._io import SafeNames, is_remote, local_image_size
 from nucleus_convert.converters.kitti_labels import DONTCARE, format_label
 from nucleus_convert.converters.kitti_read import CALIB_KEY, IMAGE_SENSOR
+from nucleus_convert.converters.kitti_segmentation import (
+    INSTANCE_ID,
+    values_from_segmentation,
+    write_pngs,
+)
 from nucleus_convert.errors import InputError, OutputError
 from nucleus_convert.geometry.kitti import (
     Calibration,
@@ -81,6 +89,7 @@ from nucleus_convert.model import (
     ImageMedia,
     Item,
     PointCloudMedia,
+    Segmentation,
 )
 from nucleus_convert.registry import WriteSummary
 
@@ -260,6 +269,39 @@ class _Writer:
             self.summary.add("scans")
         if camera is not None and isinstance(camera.media, ImageMedia):
             self._copy_image(camera.media, base, stem, where)
+        self._write_segmentation(camera, lidar, base, stem, where)
+
+    def _write_segmentation(
+        self, camera: Item | None, lidar: Item | None, base: Path, stem: str, where: str
+    ) -> None:
+        segs = [
+            a
+            for it in (camera, lidar)
+            if it is not None
+            for a in it.annotations
+            if isinstance(a, Segmentation)
+        ]
+        if len(segs) > 1:
+            self.report.dropped(
+                "segmentation",
+                n=len(segs) - 1,
+                reason="KITTI keeps one segmentation per frame",
+                example=where,
+            )
+        if not segs:
+            return
+        seg = segs[0]
+        if seg.prediction:
+            self.report.dropped("segmentation", "score", reason="KITTI PNGs have no scores")
+        try:
+            values = values_from_segmentation(seg, self.report, where)
+        except InputError as exc:
+            raise OutputError(f"{where}: {exc}") from None
+        instance = seg.id == INSTANCE_ID or any(
+            (s.attributes or {}).get("instance") for s in seg.segments
+        )
+        write_pngs(values, base, stem, instance=instance)
+        self.summary.add("segmentation PNGs")
 
     def _put(self, path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -393,7 +435,7 @@ class _Writer:
         boxes = [a for a in anns if isinstance(a, Box)]
         cuboids = [a for a in anns if isinstance(a, Cuboid)]
         for a in anns:
-            if not isinstance(a, Box | Cuboid):
+            if not isinstance(a, Box | Cuboid | Segmentation):
                 self.report.dropped(a.kind, reason="KITTI labels are boxes and cuboids")
         size = self._image_size(camera)
         usable: list[Cuboid] = []

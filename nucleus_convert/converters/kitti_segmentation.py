@@ -1,0 +1,161 @@
+"""KITTI semantic and instance segmentation PNGs (the KITTI-STEP / semantics benchmark layout).
+
+* ``instance/F.png``: 16-bit, each pixel ``class_id * 256 + instance_id`` (instance 0 for
+  "stuff" and for pixels of a thing class that were not separated);
+* ``semantic/F.png``: 8-bit class ids (the instance PNG divided by 256);
+* class ids are Cityscapes' label ids (:data:`CITYSCAPES`, ``0`` = unlabeled).
+
+In the model a frame's segmentation is one :class:`~nucleus_convert.model.Segmentation` on its
+camera item, with id ``instance`` (or ``semantic`` when only the semantic PNG exists): an 8-bit
+index mask numbering the distinct pixel values in increasing order (Nucleus index masks are
+8-bit; more than 256 distinct values is an error), and a segment per index labelled with the
+Cityscapes name of its class, with the attribute ``instance`` (int) when the instance id is not
+0. Writing inverts that exactly (``value = class_id * 256 + instance``) and writes the semantic
+PNG, and the instance PNG too for an ``instance`` segmentation (or one with instance ids);
+a segment whose label is not a Cityscapes class has no KITTI id, so its pixels become 0
+(unlabeled) and it is reported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from nucleus_convert.errors import InputError
+from nucleus_convert.loss import LossReport
+from nucleus_convert.model import MaskRef, Segment, Segmentation
+
+__all__ = [
+    "CITYSCAPES",
+    "INSTANCE_ID",
+    "SEMANTIC_ID",
+    "read_values",
+    "segmentation_from_values",
+    "values_from_segmentation",
+    "write_pngs",
+]
+
+INSTANCE_ID = "instance"
+SEMANTIC_ID = "semantic"
+_MAX_SEGMENTS = 256
+
+CITYSCAPES = (
+    "unlabeled",
+    "ego vehicle",
+    "rectification border",
+    "out of roi",
+    "static",
+    "dynamic",
+    "ground",
+    "road",
+    "sidewalk",
+    "parking",
+    "rail track",
+    "building",
+    "wall",
+    "fence",
+    "guard rail",
+    "bridge",
+    "tunnel",
+    "pole",
+    "polegroup",
+    "traffic light",
+    "traffic sign",
+    "vegetation",
+    "terrain",
+    "sky",
+    "person",
+    "rider",
+    "car",
+    "truck",
+    "bus",
+    "caravan",
+    "trailer",
+    "train",
+    "motorcycle",
+    "bicycle",
+)
+"""Cityscapes label names by label id (0..33), as KITTI's semantics benchmark uses them."""
+_CLASS_ID = {name: i for i, name in enumerate(CITYSCAPES)}
+
+
+def read_values(path: Path, *, instance: bool) -> npt.NDArray[np.int64]:
+    """The ``(h, w)`` pixel values of an instance (16-bit) or semantic (8-bit) PNG."""
+    try:
+        with Image.open(path) as im:
+            if im.format != "PNG":
+                raise InputError(f"{im.format} image, not PNG", path=path)
+            modes = ("I;16", "I") if instance else ("L", "P")
+            if im.mode not in modes:
+                want = "16-bit grayscale" if instance else "8-bit grayscale"
+                raise InputError(f"mode {im.mode}: KITTI wants {want} here", path=path)
+            arr = np.asarray(im).astype(np.int64)
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise InputError(f"cannot read: {exc}", path=path) from None
+    if instance and arr.size and (arr.min() < 0 or arr.max() > 0xFFFF):
+        raise InputError("values outside 0..65535", path=path)
+    values = arr // 256 if instance else arr
+    if values.size and int(values.max()) >= len(CITYSCAPES):
+        bad = int(values.max())
+        raise InputError(f"class id {bad} is not a Cityscapes label id (0..33)", path=path)
+    return arr if instance else arr * 256
+
+
+def segmentation_from_values(
+    values: npt.NDArray[np.int64], path: Path, *, instance: bool
+) -> Segmentation:
+    """The model segmentation of ``class * 256 + instance`` pixel values (module doc)."""
+    present, index = np.unique(values, return_inverse=True)
+    if len(present) > _MAX_SEGMENTS:
+        raise InputError(
+            f"{len(present)} distinct classes and instances; a Nucleus index mask holds 256",
+            path=path,
+        )
+    segments = []
+    for i, v in enumerate(present.tolist()):
+        attrs: dict[str, Any] | None = {"instance": v % 256} if v % 256 else None
+        segments.append(Segment(index=i, label=CITYSCAPES[v // 256], attributes=attrs))
+    mask = index.reshape(values.shape).astype(np.uint8)
+    return Segmentation(
+        id=INSTANCE_ID if instance else SEMANTIC_ID,
+        mask=MaskRef(array=mask),
+        segments=segments,
+    )
+
+
+def values_from_segmentation(
+    seg: Segmentation, report: LossReport, where: str
+) -> npt.NDArray[np.int64]:
+    """``class * 256 + instance`` per pixel; unknown labels become 0 and are reported."""
+    mask = np.asarray(seg.mask.load())
+    lut = np.zeros(int(mask.max()) + 1 if mask.size else 1, dtype=np.int64)
+    for s in seg.segments:
+        if s.index >= len(lut):
+            continue
+        class_id = _CLASS_ID.get(s.label)
+        instance = (s.attributes or {}).get("instance", 0)
+        if class_id is None or type(instance) is not int or not 0 <= instance < 256:
+            report.dropped(
+                "segmentation",
+                "segments",
+                reason="no Cityscapes class id (or instance not 0..255): written as unlabeled",
+                example=f"{where}: {s.label!r}",
+            )
+            continue
+        lut[s.index] = class_id * 256 + instance
+    out: npt.NDArray[np.int64] = lut[mask]
+    return out
+
+
+def write_pngs(values: npt.NDArray[np.int64], base: Path, stem: str, *, instance: bool) -> None:
+    """``semantic/stem.png`` (8-bit class ids) and, for an instance segmentation, also
+    ``instance/stem.png`` (16-bit ``class * 256 + instance``)."""
+    (base / "semantic").mkdir(parents=True, exist_ok=True)
+    Image.fromarray((values // 256).astype(np.uint8)).save(base / "semantic" / f"{stem}.png")
+    if instance:
+        (base / "instance").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(values.astype(np.uint16)).save(base / "instance" / f"{stem}.png")
