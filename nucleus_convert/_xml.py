@@ -4,7 +4,10 @@ Annotation XML comes from anywhere, so the parser is locked down:
 
 * a document type declaration is refused before anything is parsed: it is where internal
   entities (the "billion laughs" expansion) and external entities (``SYSTEM "file:///..."``,
-  which read local files or the network) are declared, and no annotation format needs one;
+  which read local files or the network) are declared. The one exception is a caller's
+  ``doctype``: a bare ``<!DOCTYPE name>`` with that name and nothing else (no internal subset,
+  no ``SYSTEM``/``PUBLIC`` identifier), which declares nothing. Boost's XML archives (KITTI
+  raw tracklets) start with ``<!DOCTYPE boost_serialization>``;
 * the lxml parser itself resolves no entity, loads no DTD, has no network access and keeps
   libxml2's size limits (``huge_tree`` off), and a DTD found after parsing (for example in a
   UTF-16 file the byte scan cannot see) is refused too;
@@ -26,6 +29,7 @@ from nucleus_convert.errors import InputError
 __all__ = ["child_text", "parse_xml"]
 
 _DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_BARE_DOCTYPE = re.compile(rb"<!DOCTYPE[ \t\r\n]+([A-Za-z_][A-Za-z0-9_.-]*)[ \t\r\n]*>")
 
 
 def _parser() -> etree.XMLParser:
@@ -40,13 +44,39 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def parse_xml(path: Path) -> etree._Element:
-    """Parse ``path`` and return its root element, refusing DTDs and entities."""
+def _refused_declaration(data: bytes, doctype: str | None) -> re.Match[bytes] | None:
+    """The first DOCTYPE/ENTITY declaration that is not the allowed bare ``doctype``."""
+    allowed = doctype.encode("ascii") if doctype is not None else None
+    for found in _DECLARATION.finditer(data):
+        bare = _BARE_DOCTYPE.match(data, found.start())
+        if allowed is not None and bare is not None and bare.group(1) == allowed:
+            continue
+        return found
+    return None
+
+
+def _is_bare(docinfo: etree.DocInfo, doctype: str | None) -> bool:
+    """The document's DOCTYPE is ``<!DOCTYPE doctype>``: no identifier, no declaration."""
+    if doctype is None or docinfo.doctype != f"<!DOCTYPE {doctype}>":
+        return False
+    if docinfo.system_url is not None or docinfo.public_id is not None:
+        return False
+    dtd = docinfo.internalDTD
+    return dtd is None or not (
+        any(True for _ in dtd.iterelements()) or any(True for _ in dtd.iterentities())
+    )
+
+
+def parse_xml(path: Path, *, doctype: str | None = None) -> etree._Element:
+    """Parse ``path`` and return its root element, refusing DTDs and entities.
+
+    ``doctype`` names the one bare ``<!DOCTYPE name>`` the file may carry (see the module doc).
+    """
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read XML: {exc.strerror or exc}", path=path) from None
-    found = _DECLARATION.search(data)
+    found = _refused_declaration(data, doctype)
     if found is not None:
         line = data.count(b"\n", 0, found.start()) + 1
         raise InputError(
@@ -61,7 +91,7 @@ def parse_xml(path: Path) -> etree._Element:
     except etree.XMLSyntaxError as exc:
         raise InputError(f"malformed XML: {exc.msg}", path=path, line=exc.lineno) from None
     docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
+    if docinfo.doctype and not _is_bare(docinfo, doctype):
         raise InputError(
             "XML declares a DOCTYPE; document type and entity declarations are refused",
             path=path,
