@@ -90,8 +90,8 @@ cloud, ``tracklet_labels.xml`` in the devkit's Boost layout (:mod:`kitti_raw_xml
 images copied to ``image_0k/data/%010d.<ext>`` with ``-w images=copy``, and calibration: the
 files the drive was read with, copied, while its cameras' parameters still equal them; else,
 when cameras have parameters, a calibration derived from them (``R_rect_00 = I``; reported as
-approximated: it reads back equal to rounding, 2e-16 on the fixture). Frames are numbered from the scan items'
-``frame`` metadata when it counts up from a first frame, else from 0.
+approximated: it reads back equal to rounding, 2e-16 on the fixture). Frames are numbered
+from the scan items' ``frame`` metadata when it counts up from a first frame, else from 0.
 
 Each track becomes one tracklet with consecutive poses; a track with a gap (or two cuboids in
 one frame, or a label change) is split into several tracklets, counted as approximated
