@@ -124,6 +124,14 @@ def _progress(enabled: bool, label: str) -> Iterator[Callable[[Item], None] | No
     help="Write polygons as their bounding box where the target has no polygons (reported; "
     "same as -w polygons_as_boxes=true, for formats with that writer option).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Processes that serialise point clouds: 0 every core, 1 none (same as -w workers=N, "
+    "for formats with that writer option; nucleus defaults to 0).",
+)
 def convert(
     src: Path,
     dst: Path,
@@ -135,6 +143,7 @@ def convert(
     progress: bool | None,
     on_error: str | None,
     polygons_as_boxes: bool,
+    workers: int | None,
 ) -> None:
     """Convert SRC into DST (written whole or not at all)."""
     if polygons_as_boxes:
@@ -142,6 +151,11 @@ def convert(
         if not any(o.name == "polygons_as_boxes" for o in target.write_options):
             raise click.UsageError(f"format {target.name!r} has no --polygons-as-boxes")
         write_options = {**write_options, "polygons_as_boxes": "true"}
+    if workers is not None:
+        target = api.get_format(to)
+        if not any(o.name == "workers" for o in target.write_options):
+            raise click.UsageError(f"format {target.name!r} has no --workers")
+        write_options = {**write_options, "workers": str(workers)}
     if on_error is not None:
         fmt = api.get_format(from_) if from_ else get_registry().detect(src)
         if not any(o.name == "on_error" for o in fmt.read_options):

@@ -271,17 +271,30 @@ class PointCloudMedia:
 
     ``points`` is an ``(N, 4)`` float32 array of x, y, z, intensity (intensity in 0..1) in the
     cloud's own frame (right-handed, z up, metres).
+
+    ``path`` may be a Nucleus point cloud JSON file or a ``.bin`` (KITTI velodyne), ``.pcd`` or
+    ``.ply`` file (by suffix, any case), so any reader can hand a writer a path and leave the
+    reading to :meth:`load`.
     """
 
     path: str | None = None
     points: npt.NDArray[np.float32] | None = None
 
     def load(self) -> npt.NDArray[np.float32]:
-        """Return the ``(N, 4)`` points, reading the file when they are not in memory."""
+        """Return the ``(N, 4)`` points, reading the file when they are not in memory.
+
+        A ``.bin``/``.pcd``/``.ply`` file is read with
+        :func:`~nucleus_convert.geometry.pointcloud_files.read_points` (intensity scaled to
+        0..1), anything else as Nucleus JSON. The points are not kept: each call reads again.
+        """
         if self.points is not None:
             return self.points
         if self.path is None:
             raise ValueError("point cloud has neither points nor a path")
+        from nucleus_convert.geometry.pointcloud_files import SUFFIXES, read_points
+
+        if Path(self.path).suffix.lower() in SUFFIXES:
+            return read_points(self.path).points
         from nucleus_convert.geometry.pointcloud import read_pointcloud_json
 
         return read_pointcloud_json(Path(self.path))

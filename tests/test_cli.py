@@ -9,10 +9,17 @@ import pytest
 from cli_runner import run_cli
 from fake_dist import FAKE_FORMAT, make_dist
 
+from nucleus_convert.plugins import BUILTIN_PLUGINS, get_registry
+
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "nucleus"
 
 
 run = run_cli
+
+
+def builtin_formats() -> list[str]:
+    """The names of the formats the built-in plugins register, sorted."""
+    return sorted(f.name for f in get_registry() if f.plugin in BUILTIN_PLUGINS)
 
 
 def test_convert_prints_a_one_line_summary_and_no_progress_when_not_a_terminal(
@@ -47,7 +54,7 @@ def test_unknown_format_and_undetectable_source_are_clean_errors(tmp_path: Path)
         "convert", str(FIXTURE), str(tmp_path / "o"), "--to", "nope", NUCLEUS_CONVERT_NO_PLUGINS="1"
     )
     assert proc.returncode == 2
-    assert "unknown format 'nope' (known formats: coco, nucleus, voc)" in proc.stderr
+    assert f"unknown format 'nope' (known formats: {', '.join(builtin_formats())})" in proc.stderr
     odd = tmp_path / "odd.txt"
     odd.write_text("hello")
     proc = run("convert", str(odd), str(tmp_path / "o"))
@@ -61,7 +68,7 @@ def test_unknown_writer_option_is_refused_with_the_known_ones(tmp_path: Path) ->
     proc = run("convert", str(FIXTURE), str(tmp_path / "o"), "-w", "colour=red")
     assert proc.returncode == 2
     assert (
-        "format 'nucleus' has no write option 'colour' (it has: base_url, group_key, masks)"
+        "format 'nucleus' has no write option 'colour' (it has: base_url, group_key, masks, workers)"
         in proc.stderr
     )
 
@@ -80,17 +87,18 @@ def test_formats_table_lists_read_write_kinds_and_plugin() -> None:
 
 def test_plugins_lists_builtin_with_distribution_and_version() -> None:
     data = orjson.loads(run("plugins", "--json").stdout)
-    assert all(not d["builtin"] for d in data[3:])  # built-ins first, third parties after
-    assert data[:3] == [
-        {
-            "name": f"nucleus_convert.converters.{name}",
-            "distribution": "nucleus-convert",
-            "version": data[0]["version"],
-            "builtin": True,
-            "formats": [name],
-        }
-        for name in ("coco", "nucleus", "voc")
-    ]
+    n = len(BUILTIN_PLUGINS)
+    assert all(not d["builtin"] for d in data[n:])  # built-ins first, third parties after
+    assert [d["name"] for d in data[:n]] == sorted(BUILTIN_PLUGINS)
+    for d in data[:n]:
+        assert (d["distribution"], d["version"], d["builtin"]) == (
+            "nucleus-convert",
+            data[0]["version"],
+            True,
+        )
+    formats = {d["name"]: d["formats"] for d in data[:n]}
+    for name in builtin_formats():
+        assert formats[f"nucleus_convert.converters.{name}"] == [name]
 
 
 def test_inspect_counts_what_the_fixture_holds() -> None:

@@ -20,6 +20,11 @@ prefixes them instead (for example ``s3://bucket/bundle/``) once you have copied
 there. A group id (several polygons of one source object) travels as the annotation metadata
 key ``group_id`` (writer/reader option ``group_key``).
 
+Point clouds are written as ``pointclouds/<reference id>.json`` from the item's points or its
+file (Nucleus JSON, ``.bin``, ``.pcd`` or ``.ply``); the writer option ``workers`` serialises
+them in a process pool (0, the default: every core, started at the second point cloud; 1: in
+this process; see :mod:`nucleus_pointclouds`). The bundle is byte-identical either way.
+
 The reader takes that layout, a single ``.json``/``.jsonl`` file of payloads (items, scenes,
 annotations, predictions mixed) and the client's export rows (``{"item": ..., "annotations":
 {"box": [...], ...}}`` or the API's raw rows with the types at the top level).
@@ -45,9 +50,9 @@ from nucleus_convert._version import __version__ as _version
 from nucleus_convert.converters.nucleus_instances import MASK_MODES, instance_masks_for_nucleus
 from nucleus_convert.converters.nucleus_metadata import MetadataChecker
 from nucleus_convert.converters.nucleus_payloads import ANNOTATION_TYPES, Decoder, Encoder
+from nucleus_convert.converters.nucleus_pointclouds import PointCloudFiles, parse_workers
 from nucleus_convert.errors import InputError, OutputError
 from nucleus_convert.geometry.masks import check_index_png, read_index_png, write_index_png
-from nucleus_convert.geometry.pointcloud import pointcloud_json_bytes
 from nucleus_convert.hookspecs import hookimpl
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import (
@@ -471,6 +476,7 @@ class _BundleWriter:
         self.summary = WriteSummary()
         self.out = {key: JsonlWriter(dst / name) for key, name in FILES.items()}
         self.segmentations_per_item: Counter[tuple[str, bool]] = Counter()
+        self.clouds = PointCloudFiles(int(options.get("workers", 1)))
         self._checked_attrs: dict[str, Any] | None = None
         self._checked_scope = ""
 
@@ -530,27 +536,15 @@ class _BundleWriter:
             )
 
     def write_pointcloud(self, item: Item, media: PointCloudMedia, where: str) -> str:
+        """Name the item's JSON file and have it written (now or by a worker: see
+        :mod:`nucleus_pointclouds`); the points come from memory or from ``media.path`` (Nucleus
+        JSON, ``.bin``, ``.pcd`` or ``.ply``)."""
         if media.points is None and media.path is not None and is_remote(media.path):
             return media.path
-        if (
-            media.points is None
-            and media.path is not None
-            and not media.path.lower().endswith(".json")
-        ):
-            raise OutputError(
-                f"{where}: point cloud {media.path} is not Nucleus JSON; read it with a point "
-                "cloud format so that its points are loaded"
-            )
-        try:
-            points = media.load()
-        except InputError as exc:
-            raise OutputError(f"{where}: {exc}") from None
+        if media.points is None and media.path is None:
+            raise OutputError(f"{where}: point cloud has neither points nor a path")
         name = self.names.name(item.reference_id, ".json")
-        try:
-            data = pointcloud_json_bytes(points)
-        except OutputError as exc:
-            raise OutputError(f"{where}: {exc}") from None
-        (self._subdir("pointclouds") / name).write_bytes(data)
+        self.clouds.write(media, self._subdir("pointclouds") / name, where)
         self.summary.add("point clouds")
         return self._url(f"pointclouds/{name}")
 
@@ -609,6 +603,14 @@ class _BundleWriter:
                     self._write_annotation(ann, item)
             for scene in [*dataset.scenes, *orphan_scenes]:
                 self._write_scene(scene, scene_payloads)
+            self.clouds.finish()
+        except BaseException as exc:
+            # Clouds still in flight belong to earlier items: the earliest of their failures
+            # is the error the in-process path would have raised first.
+            earlier = self.clouds.abort(await_results=isinstance(exc, Exception))
+            if earlier is not None:
+                raise earlier from None
+            raise
         finally:
             for w in self.out.values():
                 w.close()
@@ -768,6 +770,13 @@ FORMAT = Format(
             "polygons (polygons)",
             choice(*MASK_MODES),
             "segmentation",
+        ),
+        Option(
+            "workers",
+            "processes that serialise point cloud JSON files: 0 (default) every core, started "
+            "at the second point cloud; 1 in this process",
+            parse_workers,
+            0,
         ),
     ),
 )
