@@ -396,6 +396,8 @@ def test_what_kitti_raw_cannot_carry_is_counted(tmp_path: Path) -> None:
     assert ("item", "*") in lossy  # images outside the scene, and the camera (images=none)
     assert ("header", "categories") in lossy  # cat and dog have no tracklet
     assert ("cuboid", "id") in lossy and ("cuboid", "track_id") not in lossy
+    assert ("scene", "frames") in lossy  # its sensor 'lidar' reads back as 'velodyne'
+    assert ("item", "reference_id") in lossy  # 'sink_lidar' reads back by drive and frame
 
 
 def test_frames_keep_their_numbers_when_a_drive_does_not_start_at_zero(tmp_path: Path) -> None:

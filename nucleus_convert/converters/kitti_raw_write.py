@@ -30,6 +30,8 @@ from nucleus_convert.converters.kitti_raw_read import (
     TRACKLETS,
     VELODYNE,
     annotation_id,
+    camera_ref,
+    lidar_ref,
     track_id,
 )
 from nucleus_convert.converters.kitti_raw_xml import (
@@ -106,8 +108,10 @@ class _Drive:
     cameras: dict[str, int] = field(default_factory=dict)
     """sensor -> camera number"""
     reserved: set[int] = field(default_factory=set)
-    images: list[tuple[int, int, Path]] = field(default_factory=list)
-    """(camera, frame index, written file)"""
+    images: list[tuple[int, int, Path, str]] = field(default_factory=list)
+    """(camera, frame index, written file, item reference)"""
+    renamed: set[str] = field(default_factory=set)
+    """sensor names the written drive will not read back"""
     camera_params: dict[int, list[tuple[int, CameraParams]]] = field(default_factory=dict)
     cuboids: list[tuple[int, Cuboid, str]] = field(default_factory=list)
     """(frame index, cuboid, item reference)"""
@@ -190,7 +194,7 @@ class _Writer:
                 example=f"{where} (scene {other[0].scene.reference_id!r}, frame {other[1]})",
             )
         if isinstance(item.media, PointCloudMedia):
-            self._take_scan(drive, index, item, where)
+            self._take_scan(drive, index, sensor, item, where)
         elif isinstance(item.media, ImageMedia):
             self._take_image(drive, index, sensor, item, where)
         else:
@@ -202,8 +206,10 @@ class _Writer:
         for ann in item.annotations:
             self.report.dropped(ann.kind, reason="its item was not written", example=where)
 
-    def _take_scan(self, drive: _Drive, index: int, item: Item, where: str) -> None:
+    def _take_scan(self, drive: _Drive, index: int, sensor: str, item: Item, where: str) -> None:
         assert isinstance(item.media, PointCloudMedia)
+        if sensor != LIDAR_SENSOR:
+            drive.renamed.add(sensor)
         if index in drive.lidar:
             self._drop_item(item, "a drive frame holds one velodyne scan; a second one is dropped")
             return
@@ -290,7 +296,9 @@ class _Writer:
             return
         shutil.copyfile(source, target)
         self.summary.add("images")
-        drive.images.append((camera, index, target))
+        drive.images.append((camera, index, target, item.reference_id))
+        if sensor != f"image_{camera:02d}":
+            drive.renamed.add(sensor)
         if item.camera is not None:
             drive.camera_params.setdefault(camera, []).append((index, item.camera))
         calib = item.extra.get(CALIB_KEY)
@@ -314,6 +322,13 @@ class _Writer:
                     "a KITTI raw frame is a velodyne scan"
                 )
             start = self._renumber(drive)
+            if drive.renamed:
+                self.report.approximated(
+                    "scene",
+                    "frames",
+                    reason=f"sensors are named {LIDAR_SENSOR} and image_00..image_03",
+                    example=f"{drive.scene.reference_id}: {', '.join(sorted(drive.renamed))}",
+                )
             self._write_tracklets(drive, start)
             self._write_calibration(drive)
         header = dataset.header
@@ -355,11 +370,14 @@ class _Writer:
             for i in reversed(range(drive.frames)):
                 scan = drive.folder.joinpath(*VELODYNE, f"{i:010d}{drive.scan_suffix}")
                 scan.rename(scan.with_name(f"{start + i:010d}{drive.scan_suffix}"))
-            for _, index, path in sorted(drive.images, key=lambda x: -x[1]):
+            for _, index, path, _ in sorted(drive.images, key=lambda x: -x[1]):
                 path.rename(path.with_name(f"{start + index:010d}{path.suffix}"))
-        for i in range(drive.frames):
-            ref = drive.lidar[i].reference_id
-            expected = f"{drive.name}/velodyne_points/{start + i:010d}"
+        refs = [(ref, camera_ref(drive.name, k, start + i)) for k, i, _, ref in drive.images]
+        refs += [
+            (drive.lidar[i].reference_id, lidar_ref(drive.name, start + i))
+            for i in range(drive.frames)
+        ]
+        for ref, expected in refs:
             if ref != expected:
                 self.report.approximated(
                     "item",
