@@ -68,8 +68,8 @@ def test_unknown_writer_option_is_refused_with_the_known_ones(tmp_path: Path) ->
     proc = run("convert", str(FIXTURE), str(tmp_path / "o"), "-w", "colour=red")
     assert proc.returncode == 2
     assert (
-        "format 'nucleus' has no write option 'colour' (it has: base_url, group_key, masks, workers)"
-        in proc.stderr
+        "format 'nucleus' has no write option 'colour' "
+        "(it has: base_url, group_key, masks, workers)" in proc.stderr
     )
 
 
