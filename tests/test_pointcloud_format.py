@@ -850,3 +850,16 @@ def test_payloads_written_with_workers_are_accepted_by_the_client(tmp_path: Path
         "000001-scene",
         "000002-scene",
     ]
+
+
+def test_without_a_process_pool_the_clouds_are_written_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_pool(max_workers: int) -> Any:
+        raise OSError(38, "Function not implemented")  # what sem_open gives in some sandboxes
+
+    items = [Item(f"m{k}", media=PointCloudMedia(points=scan(20, k))) for k in range(5)]
+    nc.write(nc.Dataset.of(items), tmp_path / "inproc", workers=1)
+    monkeypatch.setattr(nucleus_pointclouds, "ProcessPoolExecutor", no_pool)
+    nc.write(nc.Dataset.of(items), tmp_path / "fallback", workers=2)
+    assert _tree(tmp_path / "fallback") == _tree(tmp_path / "inproc")

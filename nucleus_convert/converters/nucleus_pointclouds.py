@@ -25,6 +25,8 @@ CPU-bound: the ``nucleus`` writer's ``workers`` option spreads the files over a
   temporary folder after the caller removed it. When the writer fails while earlier clouds
   are in flight, those are awaited first and the earliest failure among them wins: the error
   is the one the in-process path would have raised.
+* Where no process pool can be made (no working ``sem_open``, say), the files are written in
+  this process.
 
 The pool uses the platform's default start method (``fork`` on Linux up to Python 3.13:
 workers start in milliseconds and inherit the loaded modules; ``forkserver`` or ``spawn``
@@ -52,6 +54,10 @@ __all__ = ["PointCloudFiles", "available_cores", "parse_workers", "write_pointcl
 
 _IN_FLIGHT_PER_WORKER = 2
 _OPEN3D_SUFFIXES = (".pcd", ".ply")
+_DIED = (
+    "a point cloud worker process died before writing its file (killed, or out of memory?); "
+    "workers=1 writes in this process"
+)
 
 Source = npt.NDArray[np.float32] | str
 """What a job loads its points from: the points themselves, or a path for
@@ -131,8 +137,21 @@ class PointCloudFiles:
         while len(self._pending) >= _IN_FLIGHT_PER_WORKER * self.workers:
             self._collect_oldest()
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
-        future = self._pool.submit(write_pointcloud_json_file, source, str(target), where)
+            try:
+                self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            except (OSError, NotImplementedError, ImportError):
+                # No process pool on this system (no working sem_open, say): stay in-process.
+                self.workers = 1
+                write_pointcloud_json_file(source, str(target), where)
+                return
+        try:
+            future = self._pool.submit(write_pointcloud_json_file, source, str(target), where)
+        except BrokenProcessPool:
+            # A worker died since the last result: report the earliest failure, in order.
+            while self._pending:
+                self._collect_oldest()
+            self._shutdown()
+            raise OutputError(f"{where}: {_DIED}") from None
         self._pending.append((future, where))
 
     def finish(self) -> None:
@@ -172,11 +191,8 @@ class PointCloudFiles:
             future.result()
         except OutputError as exc:
             raise OutputError(str(exc)) from None  # without the worker's remote traceback
-        except BrokenProcessPool as exc:
-            raise OutputError(
-                f"{where}: a point cloud worker process died before writing its file ({exc}); "
-                "out of memory? workers=1 writes in this process"
-            ) from None
+        except BrokenProcessPool:
+            raise OutputError(f"{where}: {_DIED}") from None
 
     def _shutdown(self) -> None:
         if self._pool is not None:
