@@ -173,6 +173,17 @@ def test_frame_without_scan_is_one_image_item_holding_boxes_and_cuboids(tmp_path
     assert ds.scenes == []
 
 
+def test_cuboids_of_a_frame_without_scan_are_reported_not_uploadable_to_nucleus(
+    tmp_path: Path,
+) -> None:
+    line = "Van 0.00 0 -1.00 10 20 30 40 2.00 1.80 4.50 1.00 1.70 20.00 -1.57\n"
+    tree = make_tree(tmp_path / "k", {"a": line})
+    result = nc.convert(tree, tmp_path / "bundle", from_="kitti", to="nucleus")
+    [entry] = [e for e in result.report if e.kind == "cuboid"]
+    assert entry.count("not_uploadable") == 1
+    assert "point clouds" in entry.reasons["not_uploadable"]
+
+
 def test_dontcare_is_a_flagged_box_by_default_and_dropped_on_request(tmp_path: Path) -> None:
     text = (
         "Car 0.00 0 0.10 1 2 3 4 -1 -1 -1 -1000 -1000 -1000 -10\n"

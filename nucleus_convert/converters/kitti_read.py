@@ -402,7 +402,8 @@ class _Reader:
             return
         cloud = read_points(files.velodyne)
         lidar_md: dict[str, Any] = {} if files.image is not None else dict(calib_md)
-        if cloud.intensity_scale != 1.0:
+        if cloud.intensity_scale != 1.0:  # as the pointcloud format records it
+            lidar_md["intensity_source"] = cloud.source_intensity
             lidar_md["intensity_scale"] = cloud.intensity_scale
         yield Item(
             reference_id=f"{fid}/{LIDAR_SENSOR}",

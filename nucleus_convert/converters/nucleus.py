@@ -58,6 +58,7 @@ from nucleus_convert.loss import LossReport
 from nucleus_convert.model import (
     Annotation,
     Category,
+    Cuboid,
     Dataset,
     Frame,
     Header,
@@ -622,6 +623,12 @@ class _BundleWriter:
         ref = item.reference_id
         where = f"item {ref!r}, {ann.kind} {ann.id!r}" if ann.id else f"item {ref!r}, {ann.kind}"
         mask_url = None
+        if isinstance(ann, Cuboid) and not isinstance(item.media, PointCloudMedia):
+            self.report.not_uploadable(
+                "cuboid",
+                reason="Nucleus takes cuboids on point clouds only; this item is not one",
+                example=where,
+            )
         if isinstance(ann, Segmentation):
             self.segmentations_per_item[(ref, ann.prediction)] += 1
             if self.segmentations_per_item[(ref, ann.prediction)] > 1:
