@@ -82,6 +82,7 @@ from nucleus_convert.converters.kitti_segmentation import (
     read_values,
     segmentation_from_values,
 )
+from nucleus_convert.converters.pointcloud_read import intensity_metadata
 from nucleus_convert.errors import InputError
 from nucleus_convert.geometry.kitti import (
     Calibration,
@@ -402,9 +403,7 @@ class _Reader:
             return
         cloud = read_points(files.velodyne)
         lidar_md: dict[str, Any] = {} if files.image is not None else dict(calib_md)
-        if cloud.intensity_scale != 1.0:  # as the pointcloud format records it
-            lidar_md["intensity_source"] = cloud.source_intensity
-            lidar_md["intensity_scale"] = cloud.intensity_scale
+        lidar_md.update(intensity_metadata(cloud.source_intensity, cloud.intensity_scale))
         yield Item(
             reference_id=f"{fid}/{LIDAR_SENSOR}",
             media=PointCloudMedia(path=str(files.velodyne), points=cloud.points),

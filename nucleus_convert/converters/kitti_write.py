@@ -66,6 +66,7 @@ from nucleus_convert.converters.kitti_segmentation import (
     values_from_segmentation,
     write_pngs,
 )
+from nucleus_convert.converters.pointcloud_read import INTENSITY_SCALE_KEY, INTENSITY_SOURCE_KEY
 from nucleus_convert.errors import InputError, OutputError
 from nucleus_convert.geometry.kitti import (
     Calibration,
@@ -96,7 +97,7 @@ from nucleus_convert.registry import WriteSummary
 __all__ = ["kitti_axes_deviation", "write_kitti"]
 
 _KNOWN_ATTRIBUTES = frozenset({"truncated", "occluded", "alpha", "dontcare"})
-_KNOWN_METADATA = frozenset({CALIB_KEY, "intensity_scale", "intensity_source"})
+_KNOWN_METADATA = frozenset({CALIB_KEY, INTENSITY_SCALE_KEY, INTENSITY_SOURCE_KEY})
 _MAX_AXES_DEVIATION = math.radians(5.0)
 # KITTI's rectified camera axes in velodyne axes: x_cam = -y_velo, y_cam = -z_velo, z_cam = x_velo.
 _KITTI_AXES = np.array([[0.0, -1.0, 0.0], [0.0, 0.0, -1.0], [1.0, 0.0, 0.0]])
