@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -23,3 +24,16 @@ def run_cli(
         env=full,
         check=False,
     )
+
+
+@dataclass(frozen=True)
+class Bad:
+    """What a bad-input error must say: the culprit file, its line (None: no line) and
+    fragments of the message."""
+
+    file: Path
+    line: int | None
+    fragments: tuple[str, ...]
+
+    def where(self) -> str:
+        return f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "

@@ -8,12 +8,11 @@ destination must still be left untouched.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_runner import run_cli
+from cli_runner import Bad, run_cli
 from PIL import Image
 
 import nucleus_convert as nc
@@ -25,18 +24,6 @@ GOOD_CALIB = (
     "R0_rect: 1 0 0 0 1 0 0 0 1\n"
     "Tr_velo_to_cam: 0 -1 0 0 0 0 -1 0 1 0 0 0\n"
 )
-
-
-@dataclass(frozen=True)
-class Bad:
-    """What the error must say: the culprit file, its line (None: no line) and fragments."""
-
-    file: Path
-    line: int | None
-    fragments: tuple[str, ...]
-
-    def where(self) -> str:
-        return f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
 
 
 def make_frame(root: Path, frame: str = "000000") -> None:

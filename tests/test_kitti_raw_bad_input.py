@@ -5,26 +5,13 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cli_runner import run_cli
+from cli_runner import Bad, run_cli
 from conftest import FIXTURES
 
 DRIVE = FIXTURES / "kitti_raw" / "2011_09_26" / "2011_09_26_drive_0001_sync"
-
-
-@dataclass(frozen=True)
-class Bad:
-    """The culprit file, its line (None: no line) and fragments the message must hold."""
-
-    file: Path
-    line: int | None
-    fragments: tuple[str, ...]
-
-    def where(self) -> str:
-        return f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
 
 
 def line_of(text: str, needle: str, nth: int = 1) -> int:

@@ -11,7 +11,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -19,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 import pytest
-from cli_runner import run_cli
+from cli_runner import Bad, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -146,18 +145,6 @@ def read_jsonl(path: Path) -> list[dict[str, object]]:
 
 
 # --------------------------------------------------------------------------- bad inputs
-
-
-@dataclass(frozen=True)
-class Bad:
-    """What the error must say: the culprit file, its line (None: no line) and fragments."""
-
-    file: Path
-    line: int | None
-    fragments: tuple[str, ...]
-
-    def where(self) -> str:
-        return f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
 
 
 def _malformed_xml(root: Path, ref: str) -> Bad:
