@@ -28,6 +28,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from judge import judge_bundle
 from PIL import Image
+from test_kitti_geometry import iou
 
 import nucleus_convert as nc
 from nucleus_convert.converters import kitti as kitti_format
@@ -96,14 +97,6 @@ def make_tree(
 
 def items_by_ref(path: Path, fmt: str | None = None, **options: Any) -> MaterializedDataset:
     return nc.read(path, fmt, **options).materialize()
-
-
-def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union
 
 
 def pinhole(points: npt.NDArray[np.float64], cam: CameraParams) -> npt.NDArray[np.float64]:

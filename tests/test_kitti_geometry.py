@@ -891,3 +891,33 @@ def test_camera_params_refuses_a_projection_with_rotation() -> None:
         camera_params(hand_calibration(skewed))
     with pytest.raises(ValueError, match="no P0"):
         camera_params(hand_calibration(), camera=0)
+
+
+def test_calibration_lists_round_trip_exactly_and_are_json(calibs: list[Calibration]) -> None:
+    import orjson
+
+    from nucleus_convert.geometry.kitti import calibration_from_lists, calibration_to_lists
+
+    for calib in calibs:
+        lists = orjson.loads(orjson.dumps(calibration_to_lists(calib)))
+        back = calibration_from_lists(lists)
+        for name in ("P0", "P1", "P2", "P3", "R0_rect", "Tr_velo_to_cam", "Tr_imu_to_velo"):
+            a, b = getattr(calib, name), getattr(back, name)
+            assert (a is None and b is None) or np.array_equal(a, b), name
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ([], "object of matrices"),
+        ({"P2": [1.0] * 12, "R0_rect": [1.0] * 9}, "lacks Tr_velo_to_cam"),
+        ({"P2": [1.0] * 11, "R0_rect": [1.0] * 9, "Tr_velo_to_cam": [0.0] * 12}, "P2 must be 12"),
+        ({"P2": [1.0] * 12, "R0_rect": ["1"] * 9, "Tr_velo_to_cam": [0.0] * 12}, "R0_rect"),
+        ({"P2": [math.nan] * 12, "R0_rect": [1.0] * 9, "Tr_velo_to_cam": [0.0] * 12}, "finite"),
+    ],
+)
+def test_calibration_from_lists_names_the_bad_matrix(value: object, message: str) -> None:
+    from nucleus_convert.geometry.kitti import calibration_from_lists
+
+    with pytest.raises(ValueError, match=message):
+        calibration_from_lists(value)

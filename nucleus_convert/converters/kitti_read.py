@@ -86,6 +86,7 @@ from nucleus_convert.converters.pointcloud_read import intensity_metadata
 from nucleus_convert.errors import InputError
 from nucleus_convert.geometry.kitti import (
     Calibration,
+    calibration_to_lists,
     camera_params,
     kitti_to_cuboid,
     parse_calib,
@@ -111,7 +112,6 @@ __all__ = [
     "IMAGE_SENSOR",
     "LIDAR_SENSOR",
     "SPLIT_DIRS",
-    "calib_metadata",
     "find_frames",
     "is_split_folder",
     "read_kitti",
@@ -228,16 +228,6 @@ def find_frames(root: Path) -> list[FrameFiles]:
                     )
                 setattr(files, attr, path)
     return [frames[k] for k in sorted(frames)]
-
-
-def calib_metadata(calib: Calibration) -> dict[str, list[float]]:
-    """The calibration as item metadata: each matrix present, row-major, as plain floats."""
-    out: dict[str, list[float]] = {}
-    for name in ("P0", "P1", "P2", "P3", "R0_rect", "Tr_velo_to_cam", "Tr_imu_to_velo"):
-        value = getattr(calib, name)
-        if value is not None:
-            out[name] = [float(v) for v in np.asarray(value).ravel()]
-    return out
 
 
 def _attributes(label: Label) -> dict[str, Any]:
@@ -382,7 +372,7 @@ class _Reader:
             boxes.append(
                 segmentation_from_values(values, frame.seg_path, instance=frame.seg_instance)
             )
-        calib_md = {CALIB_KEY: calib_metadata(frame.calib)} if frame.calib is not None else {}
+        calib_md = {CALIB_KEY: calibration_to_lists(frame.calib)} if frame.calib is not None else {}
         camera = camera_params(frame.calib, 2) if frame.calib is not None else None
         media = None
         if files.image is not None:

@@ -72,6 +72,7 @@ from nucleus_convert.geometry.kitti import (
     Calibration,
     alpha_from,
     calibration_from_camera,
+    calibration_from_lists,
     camera_params,
     cuboid_corners,
     cuboid_to_kitti,
@@ -101,15 +102,6 @@ _KNOWN_METADATA = frozenset({CALIB_KEY, INTENSITY_SCALE_KEY, INTENSITY_SOURCE_KE
 _MAX_AXES_DEVIATION = math.radians(5.0)
 # KITTI's rectified camera axes in velodyne axes: x_cam = -y_velo, y_cam = -z_velo, z_cam = x_velo.
 _KITTI_AXES = np.array([[0.0, -1.0, 0.0], [0.0, 0.0, -1.0], [1.0, 0.0, 0.0]])
-_CALIB_SHAPES = {
-    "P0": (3, 4),
-    "P1": (3, 4),
-    "P2": (3, 4),
-    "P3": (3, 4),
-    "R0_rect": (3, 3),
-    "Tr_velo_to_cam": (3, 4),
-    "Tr_imu_to_velo": (3, 4),
-}
 
 
 def kitti_axes_deviation(calib: Calibration) -> float:
@@ -121,23 +113,10 @@ def kitti_axes_deviation(calib: Calibration) -> float:
 
 
 def _calib_from_metadata(value: Any, where: str) -> Calibration:
-    if not isinstance(value, dict):
-        raise OutputError(f"{where}: metadata {CALIB_KEY!r} is not an object of matrices")
-    matrices: dict[str, Any] = {}
-    for name, shape in _CALIB_SHAPES.items():
-        raw = value.get(name)
-        if raw is None:
-            continue
-        arr = np.asarray(raw, dtype=np.float64) if isinstance(raw, list) else None
-        if arr is None or arr.size != shape[0] * shape[1] or not np.isfinite(arr).all():
-            raise OutputError(
-                f"{where}: metadata {CALIB_KEY}.{name} must be {shape[0] * shape[1]} numbers"
-            )
-        matrices[name] = arr.reshape(shape)
-    missing = [k for k in ("P2", "R0_rect", "Tr_velo_to_cam") if k not in matrices]
-    if missing:
-        raise OutputError(f"{where}: metadata {CALIB_KEY} lacks {', '.join(missing)}")
-    return Calibration(**matrices)
+    try:
+        return calibration_from_lists(value)
+    except ValueError as exc:
+        raise OutputError(f"{where}: metadata {CALIB_KEY}: {exc}") from None
 
 
 def _same_camera(a: CameraParams, b: CameraParams) -> bool:

@@ -107,6 +107,8 @@ __all__ = [
     "alpha_from",
     "box_from_corners",
     "calibration_from_camera",
+    "calibration_from_lists",
+    "calibration_to_lists",
     "camera_params",
     "cuboid_corners",
     "cuboid_to_kitti",
@@ -371,6 +373,39 @@ def format_calib(calib: Calibration) -> str:
         if value is not None:
             lines.append(f"{name}: " + " ".join(repr(float(v)) for v in value.ravel()))
     return "\n".join(lines) + "\n"
+
+
+def calibration_to_lists(calib: Calibration) -> dict[str, list[float]]:
+    """Each matrix present, row-major, as plain floats: JSON-ready, exact
+    (:func:`calibration_from_lists` gives back the same arrays)."""
+    out: dict[str, list[float]] = {}
+    for name in _MATRIX_ORDER:
+        value: Array | None = getattr(calib, name)
+        if value is not None:
+            out[name] = [float(v) for v in value.ravel()]
+    return out
+
+
+def calibration_from_lists(value: Any) -> Calibration:
+    """The inverse of :func:`calibration_to_lists`; ValueError naming the bad key."""
+    if not isinstance(value, dict):
+        raise ValueError("a calibration is an object of matrices")
+    matrices: dict[str, Array] = {}
+    for name in _MATRIX_ORDER:
+        raw = value.get(name)
+        if raw is None:
+            continue
+        shape = _OBJECT_SHAPES[name]
+        size = shape[0] * shape[1]
+        ok = isinstance(raw, list) and len(raw) == size
+        ok = ok and all(type(v) in (int, float) and math.isfinite(v) for v in raw)
+        if not ok:
+            raise ValueError(f"{name} must be {size} finite numbers")
+        matrices[name] = np.array(raw, dtype=np.float64).reshape(shape)
+    missing = [k for k in ("P2", "R0_rect", "Tr_velo_to_cam") if k not in matrices]
+    if missing:
+        raise ValueError(f"it lacks {', '.join(missing)}")
+    return Calibration(**matrices)
 
 
 # --------------------------------------------------------------------------- frames
