@@ -393,7 +393,7 @@ def test_what_kitti_raw_cannot_carry_is_counted(tmp_path: Path) -> None:
     report = nc.write(sink, tmp_path / "out", "kitti_raw").report
     lossy = {(e.kind, e.field) for e in report.lossy_entries()}
     assert ("box", "*") in lossy and ("scene_category", "*") in lossy
-    assert ("item", "*") in lossy  # images outside the scene, and the camera (images=none)
+    assert ("item", "*") in lossy  # images outside the scene
     assert ("header", "categories") in lossy  # cat and dog have no tracklet
     assert ("cuboid", "id") in lossy and ("cuboid", "track_id") not in lossy
     assert ("scene", "frames") in lossy  # its sensor 'lidar' reads back as 'velodyne'

@@ -87,10 +87,11 @@ Writing
 A folder with one drive per scene (its name the scene's reference id, made file-safe):
 ``velodyne_points/data/%010d.bin`` (``-w velodyne=pcd`` for ``.pcd``) from each frame's point
 cloud, ``tracklet_labels.xml`` in the devkit's Boost layout (:mod:`kitti_raw_xml`), camera
-images copied to ``image_0k/data/%010d.<ext>`` with ``-w images=copy``, and calibration: the
-files the drive was read with, copied, while its cameras' parameters still equal them; else,
-when cameras have parameters, a calibration derived from them (``R_rect_00 = I``; reported as
-approximated: it reads back equal to rounding, 2e-16 on the fixture). Frames are numbered
+images copied to ``image_0k/data/%010d.<ext>`` (``-w images=none`` leaves them out), and
+calibration: the files the drive was read with, copied, while its cameras' parameters still
+equal them; else, when cameras have parameters, a calibration derived from them
+(``R_rect_00 = I``; reported as approximated: it reads back equal to rounding, 2e-16 on the
+fixture). Frames are numbered
 from the scan items' ``frame`` metadata when it counts up from a first frame, else from 0.
 
 Each track becomes one tracklet with consecutive poses; a track with a gap (or two cuboids in
@@ -167,9 +168,9 @@ FORMAT = Format(
         Option("velodyne", "scan files: bin (default, KITTI) or pcd", choice("bin", "pcd"), "bin"),
         Option(
             "images",
-            "none (default) or copy camera images into image_0k/data/",
+            "copy (default) camera images into image_0k/data/, or none",
             choice("none", "copy"),
-            "none",
+            "copy",
         ),
         Option(
             "attributes",
