@@ -50,7 +50,7 @@ from nucleus_convert.geometry.kitti import (
     parse_raw_calib,
     wrap_angle,
 )
-from nucleus_convert.geometry.pointcloud_files import read_points, write_bin, write_pcd
+from nucleus_convert.geometry.pointcloud_files import write_bin, write_pcd
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import (
     CameraParams,
@@ -588,18 +588,12 @@ class _Writer:
 
 
 def _load_points(media: PointCloudMedia, where: str) -> Any:
-    if media.points is not None:
-        return media.points
-    path = media.path
-    if path is None:
-        raise OutputError(f"{where}: point cloud has neither points nor a path")
-    if is_remote(path):
-        raise OutputError(f"{where}: point cloud {path} is remote; download it first")
+    """The points, from memory or read by :meth:`PointCloudMedia.load`; remote ones refused."""
+    if media.points is None and media.path is not None and is_remote(media.path):
+        raise OutputError(f"{where}: point cloud {media.path} is remote; download it first")
     try:
-        if path.lower().endswith(".json"):
-            return media.load()
-        return read_points(path).points
-    except InputError as exc:
+        return media.load()
+    except (InputError, ValueError) as exc:
         raise OutputError(f"{where}: {exc}") from None
 
 
