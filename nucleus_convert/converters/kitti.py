@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nucleus_convert.converters.kitti_read import is_split_folder, read_kitti, split_folders
+from nucleus_convert.converters.kitti_read import read_kitti, split_folders
 from nucleus_convert.converters.kitti_write import write_kitti
 from nucleus_convert.hookspecs import hookimpl
 from nucleus_convert.options import choice
@@ -25,7 +25,7 @@ def detect(path: Path) -> bool:
     try:
         if not path.is_dir():
             return False
-        return is_split_folder(path) or bool(split_folders(path))
+        return bool(split_folders(path))
     except OSError:
         return False
 

@@ -96,6 +96,7 @@ from nucleus_convert.loss import LossReport
 from nucleus_convert.model import (
     Annotation,
     Box,
+    CameraParams,
     Category,
     Cuboid,
     Dataset,
@@ -152,6 +153,8 @@ class _Frame:
     files: FrameFiles
     labels: list[Label] = field(default_factory=list)
     calib: Calibration | None = None
+    camera: CameraParams | None = None
+    """Camera 2 of ``calib`` (:func:`camera_params`), made once when the frame is loaded."""
     seg_path: Path | None = None
     seg_instance: bool = False
 
@@ -298,7 +301,7 @@ class _Reader:
                     )
             if files.calib is not None and frame.calib is not None:
                 try:
-                    camera_params(frame.calib, 2)
+                    frame.camera = camera_params(frame.calib, 2)
                 except ValueError as exc:
                     raise InputError(f"P2: {exc}", path=files.calib) from None
             self.frames.append(frame)
@@ -373,7 +376,6 @@ class _Reader:
                 segmentation_from_values(values, frame.seg_path, instance=frame.seg_instance)
             )
         calib_md = {CALIB_KEY: calibration_to_lists(frame.calib)} if frame.calib is not None else {}
-        camera = camera_params(frame.calib, 2) if frame.calib is not None else None
         media = None
         if files.image is not None:
             size = local_image_size(str(files.image))
@@ -387,7 +389,7 @@ class _Reader:
                 reference_id=fid,
                 media=media,
                 metadata=calib_md,
-                camera=camera,
+                camera=frame.camera,
                 annotations=[*boxes, *cuboids],
             )
             return
@@ -405,7 +407,7 @@ class _Reader:
                 reference_id=f"{fid}/{IMAGE_SENSOR}",
                 media=media,
                 metadata=calib_md,
-                camera=camera,
+                camera=frame.camera,
                 annotations=boxes,
             )
 

@@ -183,10 +183,7 @@ class _Writer:
             if set(frame.items) == frame.expected:
                 self._write_frame(frame.frame_id, list(frame.items.values()))
                 frame.items.clear()
-        pending: dict[int, _Frame] = {}
-        for frame, _ in frame_of.values():
-            pending[id(frame)] = frame
-        for frame in pending.values():
+        for frame, _ in frame_of.values():  # a scene item that never came
             missing = sorted(frame.expected - set(frame.items))
             raise OutputError(
                 f"frame {frame.frame_id!r}: item {missing[0]!r} of the scene is not in the dataset"
@@ -419,21 +416,22 @@ class _Writer:
                 self.report.dropped(a.kind, reason="KITTI labels are boxes and cuboids")
         size = self._image_size(camera)
         usable: list[Cuboid] = []
-        for c in cuboids:
-            if calib is None:
-                self.report.dropped(
-                    "cuboid",
-                    reason="no calibration or camera parameters to place it",
-                    example=where,
-                )
-            elif kitti_axes_deviation(calib) > _MAX_AXES_DEVIATION:
-                self.report.dropped(
-                    "cuboid",
-                    reason="the camera is turned away from KITTI's axes: rotation_y is undefined",
-                    example=where,
-                )
-            else:
-                usable.append(c)
+        if cuboids and calib is None:
+            self.report.dropped(
+                "cuboid",
+                n=len(cuboids),
+                reason="no calibration or camera parameters to place it",
+                example=where,
+            )
+        elif calib is not None and cuboids and kitti_axes_deviation(calib) > _MAX_AXES_DEVIATION:
+            self.report.dropped(
+                "cuboid",
+                n=len(cuboids),
+                reason="the camera is turned away from KITTI's axes: rotation_y is undefined",
+                example=where,
+            )
+        else:
+            usable = cuboids
         by_id: dict[tuple[str, str, bool], Cuboid] = {}
         for c in usable:
             if c.id is not None:
