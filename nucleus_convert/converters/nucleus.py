@@ -49,7 +49,7 @@ from nucleus_convert._io import JsonlWriter, SafeNames, is_remote, iter_jsonl, l
 from nucleus_convert._version import __version__ as _version
 from nucleus_convert.converters.nucleus_instances import MASK_MODES, instance_masks_for_nucleus
 from nucleus_convert.converters.nucleus_metadata import MetadataChecker
-from nucleus_convert.converters.nucleus_payloads import ANNOTATION_TYPES, Decoder, Encoder
+from nucleus_convert.converters.nucleus_payloads import ANNOTATION_TYPES, Decoder, Encoder, Where
 from nucleus_convert.converters.nucleus_pointclouds import PointCloudFiles, parse_workers
 from nucleus_convert.errors import InputError, OutputError
 from nucleus_convert.geometry.masks import check_index_png, read_index_png, write_index_png
@@ -621,13 +621,13 @@ class _BundleWriter:
 
     def _write_annotation(self, ann: Annotation, item: Item) -> None:
         ref = item.reference_id
-        where = f"item {ref!r}, {ann.kind} {ann.id!r}" if ann.id else f"item {ref!r}, {ann.kind}"
+        where = Where(ref, ann)
         mask_url = None
         if isinstance(ann, Cuboid) and not isinstance(item.media, PointCloudMedia):
             self.report.not_uploadable(
                 "cuboid",
                 reason="Nucleus takes cuboids on point clouds only; this item is not one",
-                example=where,
+                example=str(where),
             )
         if isinstance(ann, Segmentation):
             self.segmentations_per_item[(ref, ann.prediction)] += 1
@@ -635,9 +635,9 @@ class _BundleWriter:
                 self.report.not_uploadable(
                     "segmentation",
                     reason="Nucleus keeps one segmentation per item and ignores the others",
-                    example=where,
+                    example=str(where),
                 )
-            mask_url = self.write_mask(ann, item, where)
+            mask_url = self.write_mask(ann, item, str(where))
         payload = self.encoder.annotation(ann, ref, mask_url=mask_url, where=where)
         if payload is None:
             return
@@ -651,8 +651,9 @@ class _BundleWriter:
             for s in ann.segments:
                 if s.attributes:
                     self.checker.check(scope, s.attributes, f"{where}, segment {s.index}")
-        self.out["predictions" if ann.prediction else "annotations"].write(payload)
-        self.summary.add("predictions" if ann.prediction else "annotations")
+        records = "predictions" if ann.prediction else "annotations"
+        self.out[records].write(payload)
+        self.summary.add(records)
 
     def _write_scene(self, scene: Scene, scene_payloads: dict[str, dict[str, Any]]) -> None:
         where = f"scene {scene.reference_id!r}"

@@ -64,10 +64,11 @@ class MetadataChecker:
     """Remembers the type of every metadata key per scope and refuses conflicts."""
 
     def __init__(self) -> None:
-        self._seen: dict[str, dict[str, tuple[str, str]]] = {}
+        self._seen: dict[str, dict[str, tuple[str, object]]] = {}
 
-    def check(self, scope: str, metadata: dict[str, Any], where: str) -> None:
-        """Check one metadata dict; ``where`` names the record for the error message."""
+    def check(self, scope: str, metadata: dict[str, Any], where: object) -> None:
+        """Check one metadata dict; ``where`` names the record for the error message (anything
+        that formats as its name: it is only formatted for a message)."""
         seen = self._seen.setdefault(scope, {})
         for key, value in metadata.items():
             if type(key) is not str:

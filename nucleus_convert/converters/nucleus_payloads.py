@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import orjson
 
 from nucleus_convert.errors import InputError, OutputError
 from nucleus_convert.loss import LossReport
@@ -59,6 +60,7 @@ __all__ = [
     "ANNOTATION_TYPES",
     "Decoder",
     "Encoder",
+    "Where",
     "camera_from_payload",
     "camera_to_payload",
 ]
@@ -210,26 +212,43 @@ def _out(value: Any, where: str) -> int | float:
 
 _PLAIN_NUMBERS = frozenset({int, float})
 
+_ARRAY_OF_NUMBERS = b"0123456789.eE+-,[]"
+"""Every byte ``orjson.dumps`` may write for a list of finite int/float pairs. Anything else
+(``null`` for NaN or infinity, ``true``/``false``, quotes, braces) means a vertex is not a
+plain finite number."""
 
-def _vertices(points: list[tuple[float, float]], where: str) -> list[dict[str, Any]]:
-    """``[{"x", "y"}]`` for a vertex list; every coordinate must be a finite number.
 
-    The common case (plain ints and floats) is checked with whole-list operations; anything
-    else goes through :func:`_out` vertex by vertex for a precise error (or a numpy conversion).
+def _vertices(points: Sequence[Sequence[float]], where: object) -> Any:
+    """The JSON of ``[{"x", "y"}, ...]`` for a vertex list; every coordinate must be a finite
+    number.
+
+    This is the hot part of writing polygons, so the common case (plain pairs of finite ints
+    and floats) never builds a dict per vertex: orjson writes the pairs as ``[[x,y],...]`` in
+    one call, the bytes are checked to be numbers only, and two byte replacements turn them
+    into the same text ``orjson.dumps([{"x": x, "y": y}, ...])`` gives (the numbers are
+    formatted once, by orjson, either way). The result is an :class:`orjson.Fragment` that
+    the bundle writer embeds as it is. Anything else goes vertex by vertex through
+    :func:`_out`, for a precise error or a numpy conversion.
     """
-    if points:
-        try:
-            xs, ys = zip(*points, strict=True)
-        except (TypeError, ValueError):
-            raise OutputError(f"{where}: vertices must be (x, y) pairs") from None
-        types = set(map(type, xs))
-        types.update(map(type, ys))
-        if types <= _PLAIN_NUMBERS and math.isfinite(sum(xs) + sum(ys)):
-            return [{"x": x, "y": y} for x, y in points]
-    return [
-        {"x": _out(px, f"{where}: vertex x"), "y": _out(py, f"{where}: vertex y")}
-        for px, py in points
-    ]
+    if len(points) == 0:
+        return []
+    try:
+        pairs = set(map(len, points)) == {2}
+        raw = orjson.dumps(points) if pairs else b""
+    except TypeError:
+        raw = b""
+    if raw and not raw.translate(None, _ARRAY_OF_NUMBERS):
+        # raw is [[x0,y0],[x1,y1],...]: each "," becomes ',"y":', which turns the "],[" between
+        # two pairs into '],"y":[', the one place that spelling occurs.
+        body = raw[2:-2].replace(b",", b',"y":').replace(b'],"y":[', b'},{"x":')
+        return orjson.Fragment(b'[{"x":' + body + b"}]")
+    try:
+        return [
+            {"x": _out(px, f"{where}: vertex x"), "y": _out(py, f"{where}: vertex y")}
+            for px, py in points
+        ]
+    except (TypeError, ValueError):
+        raise OutputError(f"{where}: vertices must be (x, y) pairs") from None
 
 
 def camera_to_payload(cam: CameraParams, where: str = "camera") -> dict[str, Any]:
@@ -556,13 +575,37 @@ class Decoder:
 # --------------------------------------------------------------------------- encoder
 
 
+class Where:
+    """Names an annotation in messages (``item 'a.jpg', box '7'``), formatted only when a
+    message needs it: the writer makes one per annotation and almost never prints it."""
+
+    __slots__ = ("ann", "ref")
+
+    def __init__(self, ref: str, ann: Annotation) -> None:
+        self.ref = ref
+        self.ann = ann
+
+    def __str__(self) -> str:
+        ann = self.ann
+        if ann.id:
+            return f"item {self.ref!r}, {ann.kind} {ann.id!r}"
+        return f"item {self.ref!r}, {ann.kind}"
+
+
 class Encoder:
-    """Turns model objects into client-shaped payloads, recording what cannot be carried."""
+    """Turns model objects into client-shaped payloads, recording what cannot be carried.
+
+    Polygon and polyline vertices come back as an :class:`orjson.Fragment` (see
+    :func:`_vertices`): serialise payloads with orjson.
+    """
 
     def __init__(self, report: LossReport, *, group_key: str = "group_id") -> None:
         self.report = report
         self.group_key = group_key
         self._kept: Counter[str] = Counter()
+        self._md_attrs: dict[str, Any] | None = None
+        self._md_group: str | None = None
+        self._md: dict[str, Any] = {}
 
     def flush(self) -> None:
         """Add the per-kind counts of encoded annotations to the report (batched: this runs
@@ -571,44 +614,54 @@ class Encoder:
             self.report.kept(kind, n=n)
         self._kept.clear()
 
-    def _metadata(self, ann: Annotation, where: str) -> dict[str, Any]:
-        md = dict(ann.attributes)
-        if ann.group_id is not None:
+    def _metadata(self, ann: Annotation, where: object) -> dict[str, Any]:
+        """The attributes plus the group id under ``group_key``.
+
+        The members of one source object (a COCO box and its polygons) share their attributes
+        dict and group id, so consecutive members share one metadata dict as well; payloads
+        are serialised, never edited, so sharing is safe.
+        """
+        attrs, group = ann.attributes, ann.group_id
+        if attrs is self._md_attrs and group == self._md_group:
+            return self._md
+        md = dict(attrs)
+        if group is not None:
             if self.group_key in md:
                 raise OutputError(
                     f"{where}: attribute {self.group_key!r} is taken; the group id needs it "
                     "(choose another key with -w group_key=...)"
                 )
-            md[self.group_key] = str(ann.group_id)
+            md[self.group_key] = str(group)
+        self._md_attrs, self._md_group, self._md = attrs, group, md
         return md
 
-    def _drop_extra(self, ann: Annotation, allowed: tuple[str, ...], where: str) -> None:
+    def _drop_extra(self, ann: Annotation, allowed: tuple[str, ...], where: object) -> None:
         for key in ann.extra:
             if key not in allowed:
                 self.report.dropped(
                     ann.kind,
                     key,
                     reason=f"Nucleus {ann.kind} payloads have no {key}",
-                    example=where,
+                    example=str(where),
                 )
 
-    def _task_id(self, ann: Annotation, where: str) -> Any:
+    def _task_id(self, ann: Annotation, where: object) -> Any:
         task_id = ann.extra.get("task_id")
         if ann.prediction and task_id is not None:
             self.report.dropped(
-                ann.kind, "task_id", reason="predictions carry no task_id", example=where
+                ann.kind, "task_id", reason="predictions carry no task_id", example=str(where)
             )
             return None
         return task_id
 
     def _prediction_fields(
-        self, ann: Annotation, payload: dict[str, Any], where: str, *, pdf: bool = True
+        self, ann: Annotation, payload: dict[str, Any], where: object, *, pdf: bool = True
     ) -> None:
         if not ann.prediction:
             for name in ("score", "class_pdf"):
                 if getattr(ann, name) is not None:
                     self.report.dropped(
-                        ann.kind, name, reason="only predictions carry it", example=where
+                        ann.kind, name, reason="only predictions carry it", example=str(where)
                     )
             return
         if ann.score is not None:
@@ -623,7 +676,7 @@ class Encoder:
                     ann.kind,
                     "class_pdf",
                     reason="no class_pdf on this prediction type",
-                    example=where,
+                    example=str(where),
                 )
 
     def annotation(
@@ -632,42 +685,43 @@ class Encoder:
         reference_id: str,
         *,
         mask_url: str | None = None,
-        where: str | None = None,
+        where: object = None,
     ) -> dict[str, Any] | None:
         """Encode ``ann`` on item (or scene) ``reference_id``; ``None`` if Nucleus cannot.
 
-        Counts go to the report when :meth:`flush` is called.
+        ``where`` names the record in messages (a :class:`Where` by default). Counts go to the
+        report when :meth:`flush` is called. This runs once per annotation: work for rare
+        cases (extra fields, predictions) hides behind one cheap test each.
         """
         if where is None:
-            where = (
-                f"item {reference_id!r}, {ann.kind} {ann.id!r}"
-                if ann.id
-                else f"item {reference_id!r}, {ann.kind}"
-            )
+            where = Where(reference_id, ann)
         if isinstance(ann, InstanceMask):
             self.report.dropped(
                 "instance_mask",
                 reason="Nucleus has no per-instance mask; convert masks to a segmentation first",
-                example=where,
+                example=str(where),
             )
             return None
         if isinstance(ann, MultiCategory) and ann.prediction:
             self.report.dropped(
-                "multicategory", reason="Nucleus has no multicategory prediction", example=where
+                "multicategory",
+                reason="Nucleus has no multicategory prediction",
+                example=str(where),
             )
             return None
-        if "unknown_keys" in ann.extra:
+        extra = ann.extra
+        if extra and "unknown_keys" in extra:
             self.report.dropped(
                 ann.kind,
                 "unknown keys",
-                reason=f"not Nucleus keys: {', '.join(ann.extra['unknown_keys'])}",
-                example=where,
+                reason=f"not Nucleus keys: {', '.join(extra['unknown_keys'])}",
+                example=str(where),
             )
         self._kept[ann.kind] += 1
         if isinstance(ann, Segmentation):
-            return self._segmentation(ann, reference_id, mask_url, where)
+            return self._segmentation(ann, reference_id, mask_url, str(where))
         md = self._metadata(ann, where)
-        task_id = self._task_id(ann, where)
+        task_id = self._task_id(ann, where) if extra else None
         payload: dict[str, Any]
         if isinstance(ann, Box):
             x, y, w, h = ann.x, ann.y, ann.width, ann.height
@@ -690,11 +744,12 @@ class Encoder:
                 "reference_id": reference_id,
                 "annotation_id": ann_id,
                 "metadata": md,
-                "embedding_vector": ann.extra.get("embedding_vector"),
+                "embedding_vector": extra.get("embedding_vector") if extra else None,
                 "track_reference_id": ann.track_id,
                 "task_id": task_id,
             }
-            self._drop_extra(ann, ("embedding_vector", "task_id", "unknown_keys"), where)
+            if extra:
+                self._drop_extra(ann, ("embedding_vector", "task_id", "unknown_keys"), where)
         elif isinstance(ann, Polygon | Polyline):
             is_polygon = isinstance(ann, Polygon)
             payload = {
@@ -706,15 +761,16 @@ class Encoder:
                 "metadata": md,
             }
             if is_polygon:
-                payload["embedding_vector"] = ann.extra.get("embedding_vector")
+                payload["embedding_vector"] = extra.get("embedding_vector") if extra else None
             payload["track_reference_id"] = ann.track_id
             payload["task_id"] = task_id
-            allowed = (
-                ("embedding_vector", "task_id", "unknown_keys")
-                if is_polygon
-                else ("task_id", "unknown_keys")
-            )
-            self._drop_extra(ann, allowed, where)
+            if extra:
+                allowed = (
+                    ("embedding_vector", "task_id", "unknown_keys")
+                    if is_polygon
+                    else ("task_id", "unknown_keys")
+                )
+                self._drop_extra(ann, allowed, where)
         elif isinstance(ann, Keypoints):
             payload = {
                 "label": ann.label,
@@ -781,7 +837,7 @@ class Encoder:
                         "scene_category",
                         "track_id",
                         reason="scene categories have no track",
-                        example=where,
+                        example=str(where),
                     )
             else:
                 payload["track_reference_id"] = ann.track_id
@@ -793,31 +849,32 @@ class Encoder:
                     ann.kind,
                     "id",
                     reason="Nucleus category payloads have no annotation_id",
-                    example=where,
+                    example=str(where),
                 )
             self._drop_extra(ann, ("task_id", "unknown_keys"), where)
         else:
             raise OutputError(
                 f"{where}: the nucleus format does not know annotation kind {ann.kind!r}"
             )
-        self._prediction_fields(ann, payload, where, pdf=not isinstance(ann, SceneCategory))
+        if ann.prediction or ann.score is not None or ann.class_pdf is not None:
+            self._prediction_fields(ann, payload, where, pdf=not isinstance(ann, SceneCategory))
         return payload
 
-    def _keypoint(self, kp: Keypoint, ann: Keypoints, where: str) -> dict[str, Any]:
+    def _keypoint(self, kp: Keypoint, ann: Keypoints, where: object) -> dict[str, Any]:
         if kp.visibility == Visibility.UNLABELLED or kp.x is None or kp.y is None:
             if kp.visibility != Visibility.UNLABELLED:
                 self.report.changed(
                     "keypoints",
                     "visibility",
                     reason="a labelled keypoint without coordinates is written as unlabelled",
-                    example=where,
+                    example=str(where),
                 )
             elif kp.x is not None or kp.y is not None:
                 self.report.dropped(
                     "keypoints",
                     "unlabelled coordinates",
                     reason="Nucleus writes an unlabelled keypoint (COCO v=0) without coordinates",
-                    example=where,
+                    example=str(where),
                 )
             return {"x": None, "y": None, "visible": False}
         return {
