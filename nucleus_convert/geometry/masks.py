@@ -84,7 +84,7 @@ def encode_index_png(array: npt.NDArray[np.integer[Any]]) -> bytes:
     rows = np.zeros((height, width + 1), dtype=np.uint8)  # column 0: filter type 0 ("None")
     rows[:, 1:] = array
     deflate = zlib.compressobj(6, zlib.DEFLATED, 15, 8, zlib.Z_RLE)
-    idat = deflate.compress(rows) + deflate.flush()
+    idat = deflate.compress(rows.data) + deflate.flush()
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8 bits, grayscale
     return (
         b"\x89PNG\r\n\x1a\n"
