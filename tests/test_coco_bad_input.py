@@ -91,6 +91,9 @@ CASES = {
     ),
     "unknown category id": (_broken(a7_category_id=99), 7, "category id 99 is not in"),
     "unknown image id": (_broken(a7_image_id=42), 7, "image id 42 is not in the images"),
+    "image id as a float": (_broken(a7_image_id=1.0), 7, "image_id must be an integer, got 1.0"),
+    "image id as a boolean": (_broken(a7_image_id=True), 7, "image_id must be an integer"),
+    "category id as a boolean": (_broken(a7_category_id=True), 7, "category_id must be an"),
     "negative bbox width": (_broken(a7_bbox=[0, 0, -1, 2]), 7, "negative size"),
     "bbox of three numbers": (_broken(a7_bbox=[0, 0, 1]), 7, "bbox must be"),
     "string coordinates": (

@@ -380,10 +380,11 @@ class CocoReader:
                 )
             record = f"annotation id {aid}"
             group = str(aid)
-        try:
-            item = self.items[a.get("image_id")]
-        except (KeyError, TypeError):
-            item = self._item(a.get("image_id"), record)
+        # A plain int is looked up directly; anything else (1.0 or true would find image 1 in
+        # a dict) goes through the checks.
+        image_id = a.get("image_id")
+        item_or_none = self.items.get(image_id) if type(image_id) is int else None
+        item = item_or_none if item_or_none is not None else self._item(image_id, record)
         if "caption" in a:
             caption = a["caption"]
             if not isinstance(caption, str):
@@ -392,26 +393,21 @@ class CocoReader:
                 {k: v for k, v in a.items() if k != "image_id"}
             )
             return
-        try:
-            label = self.labels[a.get("category_id")]
-        except (KeyError, TypeError):
-            label = self._label(a.get("category_id"), record)
+        category_id = a.get("category_id")
+        label_or_none = self.labels.get(category_id) if type(category_id) is int else None
+        label = label_or_none if label_or_none is not None else self._label(category_id, record)
         attrs: dict[str, Any] = {} if aid is None else {"coco_id": aid}
         for key in _COPIED_ATTRIBUTES:
             if key in a:
                 attrs[key] = a[key]
-        for key, value in a.items():
-            if key not in KNOWN_ANNOTATION_KEYS:
-                attrs[key] = value
+        if not a.keys() <= KNOWN_ANNOTATION_KEYS:
+            for key, value in a.items():
+                if key not in KNOWN_ANNOTATION_KEYS:
+                    attrs[key] = value
         score = a.get("score")
         if score is not None and not _is_number(score):
             self._error(f"score must be a number, got {score!r}", record, "score")
-        common: dict[str, Any] = {
-            "label": label,
-            "group_id": group,
-            "attributes": attrs,
-            "score": score,
-        }
+        # Keyword arguments spelled out, not a shared **dict: this runs for every annotation.
         out: list[Annotation] = []
         bbox = a.get("bbox")
         if bbox is not None:
@@ -421,15 +417,35 @@ class CocoReader:
                 or not set(map(type, bbox)) <= _PLAIN_NUMBERS
             ):
                 self._error(f"bbox must be [x, y, width, height], got {bbox!r}", record, "bbox")
-            if bbox[2] < 0 or bbox[3] < 0:
-                self._error(f"bbox has a negative size ({bbox[2]} x {bbox[3]})", record, "bbox")
-            out.append(Box(id=group, x=bbox[0], y=bbox[1], width=bbox[2], height=bbox[3], **common))
+            x, y, w, h = bbox
+            if w < 0 or h < 0:
+                self._error(f"bbox has a negative size ({w} x {h})", record, "bbox")
+            out.append(
+                Box(
+                    id=group,
+                    x=x,
+                    y=y,
+                    width=w,
+                    height=h,
+                    label=label,
+                    group_id=group,
+                    attributes=attrs,
+                    score=score,
+                )
+            )
         seg = a.get("segmentation")
         if seg is not None:
             if isinstance(seg, list):
                 for k, ring in enumerate(seg):
                     out.append(
-                        Polygon(id=f"{group}.{k}", points=self._ring(ring, record, k), **common)
+                        Polygon(
+                            id=f"{group}.{k}",
+                            points=self._ring(ring, record, k),
+                            label=label,
+                            group_id=group,
+                            attributes=attrs,
+                            score=score,
+                        )
                     )
             elif isinstance(seg, dict):
                 why = check_rle(seg)
@@ -444,7 +460,16 @@ class CocoReader:
                         record,
                         "segmentation.size",
                     )
-                out.append(InstanceMask(id=f"{group}.mask", rle=seg, **common))
+                out.append(
+                    InstanceMask(
+                        id=f"{group}.mask",
+                        rle=seg,
+                        label=label,
+                        group_id=group,
+                        attributes=attrs,
+                        score=score,
+                    )
+                )
             else:
                 self._error(
                     "segmentation must be a list of polygons or an RLE object, got "
@@ -453,12 +478,13 @@ class CocoReader:
                     "segmentation",
                 )
         if "keypoints" in a:
+            common = {"label": label, "group_id": group, "attributes": attrs, "score": score}
             out.append(self._keypoints(a, record, group, common))
         if not out:
             if score is not None:
                 self._error("a result needs a bbox, segmentation or keypoints", record)
             # Nucleus category payloads have no annotation id: the COCO id stays in coco_id.
-            out.append(ImageCategory(**common))
+            out.append(ImageCategory(label=label, group_id=group, attributes=attrs, score=score))
         item.annotations.extend(out)
 
     def _ring(self, ring: Any, record: str, k: int) -> list[tuple[float, float]]:

@@ -39,7 +39,8 @@ def index_mask(
         return np.zeros((height, width), dtype=np.uint8), 0
     stack = decode_many(rles)
     if len(rles) == 1:
-        return np.ascontiguousarray(stack[:, :, 0], dtype=np.uint8), 0
+        # pycocotools decodes column-major; whoever writes the mask copies it once anyway.
+        return stack[:, :, 0].astype(np.uint8, copy=False), 0
     # Instance i covers its pixels with i; the largest index covering a pixel is the last one.
     weights = np.arange(1, len(rles) + 1, dtype=np.uint8)
     index = np.ascontiguousarray((stack * weights).max(axis=2), dtype=np.uint8)

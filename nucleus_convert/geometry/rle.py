@@ -63,7 +63,11 @@ def check_rle(rle: Any) -> str | None:
             total = sum(counts)
         except TypeError:
             return "RLE 'counts' must be a list of integers"
-        if not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts):
+        if not set(map(type, counts)) <= {int} and not all(
+            isinstance(c, int) and not isinstance(c, bool) for c in counts
+        ):
+            return "RLE 'counts' must be non-negative integers"
+        if counts and min(counts) < 0:
             return "RLE 'counts' must be non-negative integers"
         if total != size[0] * size[1]:
             return (
