@@ -126,12 +126,12 @@ def write(
     parsed = f.parse_options(options, for_write=True)
     dst = Path(dst)
     _check_destination(dst, overwrite)
+    # The reader's own losses (records skipped under on_error=skip) belong in the report. A
+    # streaming reader adds to them while the writer runs: share the object, or merge it once
+    # the writer is done.
+    merge_reader_losses = report is not None
     if report is None:
-        # The reader's own losses (records skipped under on_error=skip) are the report's start;
-        # sharing the object lets a streaming reader add to it while the writer runs.
         report = dataset.losses
-    else:
-        report.merge(dataset.losses)
     if on_item is not None:
         dataset = Dataset(
             dataset.header, _tap(dataset.items, on_item), dataset.scenes, dataset.losses
@@ -141,6 +141,8 @@ def write(
         target = workdir / dst.name
         with gc_paused(), _blame(f, "writer"):
             summary = f.write(dataset, target, parsed, report)
+        if merge_reader_losses:
+            report.merge(dataset.losses)
         _publish(target, dst)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

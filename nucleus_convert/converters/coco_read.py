@@ -15,6 +15,11 @@ captions are kept in the item metadata key ``coco_captions``.
 
 Results files (a bare list of detections with ``score``) become predictions; their image ids
 resolve through an instances file (reader option ``images``) or become reference ids as they are.
+
+Streaming: the file is parsed and its header, images and image references checked when the
+dataset is read; the annotations of each image become model objects as that item streams out,
+so an error in one of them is raised while the items are consumed (a writer then leaves
+nothing behind).
 """
 
 from __future__ import annotations
@@ -112,6 +117,8 @@ class CocoReader:
         self.coco_extra: dict[str, Any] = {}
         self.panoptic: dict[Any, dict[str, Any]] = {}
         self.results = False
+        self._later: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+        """Annotations (with their index in the file) read when their image streams out."""
 
     # ------------------------------------------------------------------ entry
 
@@ -132,9 +139,16 @@ class CocoReader:
         return Dataset(header=self.header, items=self._stream(), scenes=[], losses=self.losses)
 
     def _stream(self) -> Iterator[Item]:
-        items = self.items
-        self.items = {}
-        for image_id, item in items.items():
+        # Each item leaves the reader as it is yielded (the writer holds it only as long as
+        # it needs): its annotations look it up in self.items, so it is dropped afterwards.
+        items, later = self.items, self._later
+        for image_id in list(items):
+            item = items[image_id]
+            for index, a in later.pop(image_id, ()):
+                try:
+                    self._annotation(a, index)
+                except _Skip:
+                    continue
             record = self.panoptic.pop(image_id, None)
             if record is not None:
                 try:
@@ -143,6 +157,7 @@ class CocoReader:
                     if not self.skip:
                         raise
                     self.losses.skip(err)
+            del items[image_id]
             yield item
 
     def _error(self, message: str, record: str | None = None, field: str | None = None) -> NoReturn:
@@ -171,10 +186,24 @@ class CocoReader:
         annotations = data.get("annotations", [])
         if not isinstance(annotations, list):
             raise InputError("'annotations' must be a list", path=self.path, field="annotations")
+        # An annotation on a known image (int id) is turned into model objects when its item
+        # streams out, so the model never holds the whole file at once; any other annotation
+        # (an unknown or malformed image id, a record that is not an object) is read now, in
+        # file order, so that such errors come before anything is written.
         task = None
+        items, later = self.items, self._later
         for i, a in enumerate(annotations):
-            if isinstance(a, dict) and "segments_info" in a:
-                task = "panoptic"
+            if type(a) is dict:
+                if "segments_info" in a:
+                    task = "panoptic"
+                image_id = a.get("image_id")
+                if type(image_id) is int and image_id in items:
+                    bucket = later.get(image_id)
+                    if bucket is None:
+                        later[image_id] = [(i, a)]
+                    else:
+                        bucket.append((i, a))
+                    continue
             try:
                 self._annotation(a, i)
             except _Skip:
