@@ -436,7 +436,12 @@ class CocoReader:
         score = a.get("score")
         if score is not None and not _is_number(score):
             self._error(f"score must be a number, got {score!r}", record, "score")
-        # Keyword arguments spelled out, not a shared **dict: this runs for every annotation.
+        common: dict[str, Any] = {
+            "label": label,
+            "group_id": group,
+            "attributes": attrs,
+            "score": score,
+        }
         out: list[Annotation] = []
         bbox = a.get("bbox")
         if bbox is not None:
@@ -449,32 +454,13 @@ class CocoReader:
             x, y, w, h = bbox
             if w < 0 or h < 0:
                 self._error(f"bbox has a negative size ({w} x {h})", record, "bbox")
-            out.append(
-                Box(
-                    id=group,
-                    x=x,
-                    y=y,
-                    width=w,
-                    height=h,
-                    label=label,
-                    group_id=group,
-                    attributes=attrs,
-                    score=score,
-                )
-            )
+            out.append(Box(id=group, x=x, y=y, width=w, height=h, **common))
         seg = a.get("segmentation")
         if seg is not None:
             if isinstance(seg, list):
                 for k, ring in enumerate(seg):
                     out.append(
-                        Polygon(
-                            id=f"{group}.{k}",
-                            points=self._ring(ring, record, k),
-                            label=label,
-                            group_id=group,
-                            attributes=attrs,
-                            score=score,
-                        )
+                        Polygon(id=f"{group}.{k}", points=self._ring(ring, record, k), **common)
                     )
             elif isinstance(seg, dict):
                 why = check_rle(seg)
@@ -489,16 +475,7 @@ class CocoReader:
                         record,
                         "segmentation.size",
                     )
-                out.append(
-                    InstanceMask(
-                        id=f"{group}.mask",
-                        rle=seg,
-                        label=label,
-                        group_id=group,
-                        attributes=attrs,
-                        score=score,
-                    )
-                )
+                out.append(InstanceMask(id=f"{group}.mask", rle=seg, **common))
             else:
                 self._error(
                     "segmentation must be a list of polygons or an RLE object, got "
@@ -507,13 +484,12 @@ class CocoReader:
                     "segmentation",
                 )
         if "keypoints" in a:
-            common = {"label": label, "group_id": group, "attributes": attrs, "score": score}
             out.append(self._keypoints(a, record, group, common))
         if not out:
             if score is not None:
                 self._error("a result needs a bbox, segmentation or keypoints", record)
             # Nucleus category payloads have no annotation id: the COCO id stays in coco_id.
-            out.append(ImageCategory(label=label, group_id=group, attributes=attrs, score=score))
+            out.append(ImageCategory(**common))
         item.annotations.extend(out)
 
     def _ring(self, ring: Any, record: str, k: int) -> list[tuple[float, float]]:
