@@ -168,8 +168,8 @@ def convert(
 ) -> WriteResult:
     """Read ``src`` (format ``from_`` or detected) and write it to ``dst`` as ``to``."""
     # One pause for both legs, and the dataset gone before the collector is back: otherwise
-    # its first pass after the read would walk every object the read built (a quarter of a
-    # second on 37,000 COCO annotations).
+    # its first pass after the read walks every object the read built (0.24 s under cProfile
+    # on 37,000 COCO annotations).
     with gc_paused():
         dataset = read(src, from_, **(read_options or {}))
         try:
