@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nucleus_convert._io import gc_paused
 from nucleus_convert.errors import DestinationError, FormatError, NucleusConvertError, PluginError
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import Dataset, Item
 from nucleus_convert.plugins import get_registry
 from nucleus_convert.registry import Format, WriteSummary
+from nucleus_convert.toolkit.files import gc_paused
 
 __all__ = ["WriteResult", "convert", "get_format", "read", "write"]
 

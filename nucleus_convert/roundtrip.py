@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 
-from nucleus_convert._io import is_remote
 from nucleus_convert.api import read, write
 from nucleus_convert.errors import FormatError
 from nucleus_convert.geometry.rle import decode
@@ -51,6 +50,7 @@ from nucleus_convert.model import (
     Segmentation,
 )
 from nucleus_convert.plugins import get_registry
+from nucleus_convert.toolkit.files import is_remote
 
 __all__ = ["DEFAULT_TOLERANCE", "STRUCTURAL_KINDS", "RoundtripResult", "compare", "roundtrip"]
 

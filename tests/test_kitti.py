@@ -32,7 +32,7 @@ from test_kitti_geometry import iou
 
 import nucleus_convert as nc
 from nucleus_convert.converters import kitti as kitti_format
-from nucleus_convert.converters.kitti_labels import format_number, parse_label_line
+from nucleus_convert.converters.kitti.labels import format_number, parse_label_line
 from nucleus_convert.geometry.kitti import (
     calibration_from_camera,
     cuboid_corners,

@@ -22,7 +22,7 @@ from judge import judge_bundle
 from lxml import etree
 
 import nucleus_convert as nc
-from nucleus_convert.converters.kitti_raw_xml import (
+from nucleus_convert.converters.kitti_raw.tracklets import (
     POSE_FIELDS,
     Pose,
     Tracklet,

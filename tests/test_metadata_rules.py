@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import nucleus_convert as nc
-from nucleus_convert.converters.nucleus_metadata import MetadataChecker
+from nucleus_convert.converters.nucleus.metadata import MetadataChecker
 
 
 def _items(*metadatas: dict[str, Any]) -> nc.Dataset:

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import nucleus_convert as nc
-from nucleus_convert.converters.nucleus_payloads import Encoder, Where
+from nucleus_convert.converters.nucleus.payloads import Encoder, Where
 from nucleus_convert.loss import LossReport
 
 _COORD = st.one_of(

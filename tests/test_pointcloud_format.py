@@ -32,10 +32,11 @@ from judge import judge_bundle
 
 import nucleus_convert as nc
 from nucleus_convert import cli
-from nucleus_convert.converters import nucleus_pointclouds, pointcloud_read
-from nucleus_convert.converters.nucleus_pointclouds import PointCloudFiles, parse_workers
+from nucleus_convert.converters.nucleus import pointclouds as nucleus_pointclouds
+from nucleus_convert.converters.nucleus.pointclouds import PointCloudFiles, parse_workers
 from nucleus_convert.converters.pointcloud import detect
-from nucleus_convert.converters.pointcloud_write import restore_intensity
+from nucleus_convert.converters.pointcloud import read as pointcloud_read
+from nucleus_convert.converters.pointcloud.write import restore_intensity
 from nucleus_convert.geometry.pointcloud import read_pointcloud_json
 from nucleus_convert.geometry.pointcloud_files import read_points, write_bin, write_pcd, write_ply
 from nucleus_convert.model import Frame, Item, PointCloudMedia, Scene

@@ -1,7 +1,8 @@
 """Malformed Pascal VOC input: one clear error naming the file (and line), nothing written.
 
-Also the XML safety rules of ``nucleus_convert._xml``: a document type declaration is refused,
-so no entity is ever expanded (billion laughs) or loaded (XXE), whatever the file's encoding.
+Also the XML safety rules of ``nucleus_convert.toolkit.safe_xml``: a document type declaration
+is refused, so no entity is ever expanded (billion laughs) or loaded (XXE), whatever the
+file's encoding.
 """
 
 from __future__ import annotations

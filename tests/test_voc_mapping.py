@@ -17,7 +17,7 @@ from PIL import Image
 from pycocotools import mask as mask_utils
 
 import nucleus_convert as nc
-from nucleus_convert.converters.voc_labels import LabelMap, colormap, parse_labelmap
+from nucleus_convert.converters.voc.labels import LabelMap, colormap, parse_labelmap
 from nucleus_convert.model import (
     Box,
     Category,

@@ -39,9 +39,7 @@ import numpy as np
 import numpy.typing as npt
 from lxml import etree
 
-from nucleus_convert._io import join_location, local_image_size
-from nucleus_convert._xml import child_text, parse_xml
-from nucleus_convert.converters.voc_labels import (
+from nucleus_convert.converters.voc.labels import (
     ACTIONS_KEY,
     COLOR_KEY,
     DEFAULT_VOID_LABEL,
@@ -50,7 +48,7 @@ from nucleus_convert.converters.voc_labels import (
     instance_colours,
     parse_labelmap,
 )
-from nucleus_convert.converters.voc_masks import read_voc_png
+from nucleus_convert.converters.voc.masks import read_voc_png
 from nucleus_convert.errors import InputError
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import (
@@ -67,6 +65,8 @@ from nucleus_convert.model import (
     Segmentation,
     Taxonomy,
 )
+from nucleus_convert.toolkit.files import join_location, local_image_size
+from nucleus_convert.toolkit.safe_xml import child_text, parse_xml
 
 __all__ = [
     "CLASS_MASK_ID",

@@ -1,7 +1,7 @@
 """Reading KITTI raw drives (tracklets, velodyne scans, camera images, calibration).
 
 See :mod:`nucleus_convert.converters.kitti_raw` for the layouts and the mapping to the model;
-the tracklet XML itself is :mod:`nucleus_convert.converters.kitti_raw_xml`.
+the tracklet XML itself is :mod:`nucleus_convert.converters.kitti_raw.tracklets`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nucleus_convert._io import local_image_size
-from nucleus_convert.converters.kitti_raw_xml import (
+from nucleus_convert.converters.kitti_raw.tracklets import (
     FLOAT_FIELDS,
     POSE_FIELDS,
     Pose,
@@ -35,6 +34,7 @@ from nucleus_convert.model import (
     PointCloudMedia,
     Scene,
 )
+from nucleus_convert.toolkit.files import local_image_size
 
 __all__ = [
     "CALIB_CAM",

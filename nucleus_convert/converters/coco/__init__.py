@@ -1,6 +1,6 @@
 """The ``coco`` format: COCO JSON (instances, keypoints, labels, captions, panoptic, results).
 
-Reading is :mod:`coco_read`, writing :mod:`coco_write`; this module declares the format and
+Reading is :mod:`.read`, writing :mod:`.write`; this module declares the format and
 registers it through the plugin hook, as any third-party format would.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nucleus_convert.converters.coco_read import read_coco
-from nucleus_convert.converters.coco_write import write_coco
+from nucleus_convert.converters.coco.read import read_coco
+from nucleus_convert.converters.coco.write import write_coco
 from nucleus_convert.hookspecs import hookimpl
 from nucleus_convert.options import choice
 from nucleus_convert.registry import Format, Option, Registrar

@@ -43,8 +43,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from nucleus_convert._io import is_remote
-from nucleus_convert.converters.pointcloud_read import (
+from nucleus_convert.converters.pointcloud.read import (
     INTENSITY_SCALE_KEY,
     LIDAR_SENSOR,
     intensity_metadata,
@@ -55,6 +54,7 @@ from nucleus_convert.geometry.pointcloud_files import write_bin, write_pcd, writ
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import Dataset, Header, ImageMedia, Item, PointCloudMedia, Scene
 from nucleus_convert.registry import WriteSummary
+from nucleus_convert.toolkit.files import is_remote
 
 __all__ = ["FILE_TYPES", "INTENSITY_MODES", "restore_intensity", "write_pointcloud"]
 

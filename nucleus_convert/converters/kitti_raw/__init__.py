@@ -1,7 +1,7 @@
 """The ``kitti_raw`` format: KITTI raw drives with their tracklets (``tracklet_labels.xml``).
 
-Reading is :mod:`kitti_raw_read`, writing :mod:`kitti_raw_write`, the tracklet XML itself
-:mod:`kitti_raw_xml`; this module declares the format and registers it through the plugin
+Reading is :mod:`.read`, writing :mod:`.write`, the tracklet XML itself
+:mod:`.tracklets`; this module declares the format and registers it through the plugin
 hook, as any third-party format would.
 
 Layouts read
@@ -86,7 +86,7 @@ Writing
 -------
 A folder with one drive per scene (its name the scene's reference id, made file-safe):
 ``velodyne_points/data/%010d.bin`` (``-w velodyne=pcd`` for ``.pcd``) from each frame's point
-cloud, ``tracklet_labels.xml`` in the devkit's Boost layout (:mod:`kitti_raw_xml`), camera
+cloud, ``tracklet_labels.xml`` in the devkit's Boost layout (:mod:`.tracklets`), camera
 images copied to ``image_0k/data/%010d.<ext>`` (``-w images=none`` leaves them out), and
 calibration: the files the drive was read with, copied, while its cameras' parameters still
 equal them; else, when cameras have parameters, a calibration derived from them
@@ -111,8 +111,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nucleus_convert.converters.kitti_raw_read import VELODYNE, find_drives, read_kitti_raw
-from nucleus_convert.converters.kitti_raw_write import write_kitti_raw
+from nucleus_convert.converters.kitti_raw.read import VELODYNE, find_drives, read_kitti_raw
+from nucleus_convert.converters.kitti_raw.write import write_kitti_raw
 from nucleus_convert.errors import InputError
 from nucleus_convert.hookspecs import hookimpl
 from nucleus_convert.options import choice

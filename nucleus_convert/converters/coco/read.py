@@ -31,7 +31,6 @@ from typing import Any, NoReturn
 import numpy as np
 from PIL import Image
 
-from nucleus_convert._io import join_location, load_json
 from nucleus_convert.errors import InputError
 from nucleus_convert.geometry.rle import check_rle
 from nucleus_convert.loss import LossReport
@@ -54,6 +53,7 @@ from nucleus_convert.model import (
     Skeleton,
     Visibility,
 )
+from nucleus_convert.toolkit.files import join_location, load_json
 
 __all__ = ["CAPTIONS_KEY", "KNOWN_ANNOTATION_KEYS", "is_coco_id", "read_coco"]
 

@@ -68,8 +68,8 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from nucleus_convert._xml import parse_xml
 from nucleus_convert.errors import InputError, OutputError
+from nucleus_convert.toolkit.safe_xml import parse_xml
 
 __all__ = [
     "FLOAT_FIELDS",

@@ -1,6 +1,6 @@
 """The ``voc`` format: Pascal VOC trees (detection XML, segmentation PNGs, ImageSets lists).
 
-Reading is :mod:`voc_read`, writing :mod:`voc_write`, labels and colours :mod:`voc_labels`;
+Reading is :mod:`.read`, writing :mod:`.write`, labels and colours :mod:`.labels`;
 this module declares the format and registers it through the plugin hook, as any third-party
 format would.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nucleus_convert.converters.voc_read import find_voc_root, is_voc_root, read_voc
-from nucleus_convert.converters.voc_write import write_voc
+from nucleus_convert.converters.voc.read import find_voc_root, is_voc_root, read_voc
+from nucleus_convert.converters.voc.write import write_voc
 from nucleus_convert.errors import InputError
 from nucleus_convert.hookspecs import hookimpl
 from nucleus_convert.options import choice, flag

@@ -1,7 +1,7 @@
 """Writing KITTI raw drives: ``tracklet_labels.xml``, velodyne scans, images, calibration.
 
 See :mod:`nucleus_convert.converters.kitti_raw` for the layout and the mapping; this module is
-the inverse of :mod:`nucleus_convert.converters.kitti_raw_read`. Items stream: each scan and
+the inverse of :mod:`nucleus_convert.converters.kitti_raw.read`. Items stream: each scan and
 image is written when its item arrives, cuboids (small) are kept until the end, when each
 drive's tracklets and calibration are written.
 """
@@ -18,8 +18,7 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
-from nucleus_convert._io import SafeNames, is_remote
-from nucleus_convert.converters.kitti_raw_read import (
+from nucleus_convert.converters.kitti_raw.read import (
     CALIB_CAM,
     CALIB_IMU,
     CALIB_KEY,
@@ -34,7 +33,7 @@ from nucleus_convert.converters.kitti_raw_read import (
     lidar_ref,
     track_id,
 )
-from nucleus_convert.converters.kitti_raw_xml import (
+from nucleus_convert.converters.kitti_raw.tracklets import (
     FLOAT_FIELDS,
     INT_FIELDS,
     POSE_FIELDS,
@@ -63,6 +62,7 @@ from nucleus_convert.model import (
     Scene,
 )
 from nucleus_convert.registry import WriteSummary
+from nucleus_convert.toolkit.files import SafeNames, is_remote
 
 __all__ = ["POSE_DEFAULTS", "write_kitti_raw"]
 

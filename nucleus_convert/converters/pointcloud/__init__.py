@@ -1,7 +1,7 @@
 """The ``pointcloud`` format: LiDAR point cloud files (``.bin``, ``.pcd``, ``.ply``).
 
-Reading is :mod:`pointcloud_read` (one file or a folder, searched recursively; reference ids
-from relative paths; scenes formed by the reader, see there), writing :mod:`pointcloud_write`
+Reading is :mod:`.read` (one file or a folder, searched recursively; reference ids
+from relative paths; scenes formed by the reader, see there), writing :mod:`.write`
 (a folder of ``.pcd``, ``.bin`` or ``.ply`` files, one per point cloud item; everything else
 counted in the loss report). The file layouts and their checks are
 :mod:`nucleus_convert.geometry.pointcloud_files`; ``.pcd`` and ``.ply`` need open3d
@@ -20,8 +20,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from nucleus_convert.converters.pointcloud_read import SCENE_MODES, read_pointcloud
-from nucleus_convert.converters.pointcloud_write import (
+from nucleus_convert.converters.pointcloud.read import SCENE_MODES, read_pointcloud
+from nucleus_convert.converters.pointcloud.write import (
     FILE_TYPES,
     INTENSITY_MODES,
     write_pointcloud,

@@ -1,6 +1,6 @@
 """The ``kitti`` format: KITTI object-detection trees (label_2, calib, velodyne, image_2).
 
-Reading is :mod:`kitti_read`, writing :mod:`kitti_write`, label lines :mod:`kitti_labels` and
+Reading is :mod:`.read`, writing :mod:`.write`, label lines :mod:`.labels` and
 the 3D geometry :mod:`nucleus_convert.geometry.kitti`; this module declares the format and
 registers it through the plugin hook, as any third-party format would. The raw dataset's
 tracklets are the separate ``kitti_raw`` format.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nucleus_convert.converters.kitti_read import read_kitti, split_folders
-from nucleus_convert.converters.kitti_write import write_kitti
+from nucleus_convert.converters.kitti.read import read_kitti, split_folders
+from nucleus_convert.converters.kitti.write import write_kitti
 from nucleus_convert.hookspecs import hookimpl
 from nucleus_convert.options import choice
 from nucleus_convert.registry import Format, Option, Registrar

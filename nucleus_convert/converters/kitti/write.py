@@ -41,10 +41,10 @@ turned away from that (more than 5 degrees) the cuboids are dropped and reported
 written with a wrong heading.
 
 A segmentation on the camera item becomes ``semantic/F.png`` (and ``instance/F.png``), see
-:mod:`kitti_segmentation`.
+:mod:`.segmentation`.
 
 Numbers are written with two decimals, or the few more a value needs to stay within 1e-9 of
-itself (:func:`~nucleus_convert.converters.kitti_labels.format_number`).
+itself (:func:`~nucleus_convert.converters.kitti.labels.format_number`).
 """
 
 from __future__ import annotations
@@ -58,15 +58,14 @@ from typing import Any
 
 import numpy as np
 
-from nucleus_convert._io import SafeNames, is_remote, local_image_size
-from nucleus_convert.converters.kitti_labels import DONTCARE, format_label
-from nucleus_convert.converters.kitti_read import CALIB_KEY, IMAGE_SENSOR
-from nucleus_convert.converters.kitti_segmentation import (
+from nucleus_convert.converters.kitti.labels import DONTCARE, format_label
+from nucleus_convert.converters.kitti.read import CALIB_KEY, IMAGE_SENSOR
+from nucleus_convert.converters.kitti.segmentation import (
     INSTANCE_ID,
     values_from_segmentation,
     write_pngs,
 )
-from nucleus_convert.converters.pointcloud_read import INTENSITY_SCALE_KEY, INTENSITY_SOURCE_KEY
+from nucleus_convert.converters.pointcloud.read import INTENSITY_SCALE_KEY, INTENSITY_SOURCE_KEY
 from nucleus_convert.errors import InputError, OutputError
 from nucleus_convert.geometry.kitti import (
     Calibration,
@@ -94,6 +93,7 @@ from nucleus_convert.model import (
     Segmentation,
 )
 from nucleus_convert.registry import WriteSummary
+from nucleus_convert.toolkit.files import SafeNames, is_remote, local_image_size
 
 __all__ = ["kitti_axes_deviation", "write_kitti"]
 

@@ -1,6 +1,6 @@
 """Writing a Pascal VOC tree the devkit reads: Annotations, ImageSets, Segmentation PNGs.
 
-The exact inverse of :mod:`voc_read`:
+The exact inverse of :mod:`.read`:
 
 * a box ``(x, y, width, height)`` becomes ``xmin = x + 1``, ``xmax = x + width`` (same for y):
   integer boxes come back as the same integers;
@@ -33,9 +33,7 @@ import numpy as np
 import numpy.typing as npt
 from lxml import etree
 
-from nucleus_convert._io import SafeNames, is_remote, local_image_size
-from nucleus_convert.converters.nucleus_instances import instance_masks_for_nucleus
-from nucleus_convert.converters.voc_labels import (
+from nucleus_convert.converters.voc.labels import (
     ACTIONS_KEY,
     COLOR_KEY,
     VOC_ACTIONS,
@@ -43,8 +41,8 @@ from nucleus_convert.converters.voc_labels import (
     LabelMap,
     colormap,
 )
-from nucleus_convert.converters.voc_masks import write_voc_png
-from nucleus_convert.converters.voc_read import (
+from nucleus_convert.converters.voc.masks import write_voc_png
+from nucleus_convert.converters.voc.read import (
     ALL_NEGATIVE_KEY,
     CLASS_MASK_ID,
     DEFAULT_DEPTH,
@@ -70,6 +68,8 @@ from nucleus_convert.model import (
     Segmentation,
 )
 from nucleus_convert.registry import WriteSummary
+from nucleus_convert.toolkit.files import SafeNames, is_remote, local_image_size
+from nucleus_convert.toolkit.instance_masks import instance_masks_for_nucleus
 
 __all__ = ["write_voc"]
 

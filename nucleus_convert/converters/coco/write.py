@@ -1,4 +1,4 @@
-"""Writing COCO: the exact inverse of :mod:`coco_read`.
+"""Writing COCO: the exact inverse of :mod:`.read`.
 
 Annotations sharing a ``group_id`` become one COCO annotation again: its box, its polygon
 rings (in order), its mask and its keypoints. Original ids (``coco_id``, ``coco_image_id``,
@@ -23,8 +23,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from nucleus_convert._io import local_image_size
-from nucleus_convert.converters.coco_read import CAPTIONS_KEY, KNOWN_ANNOTATION_KEYS, is_coco_id
+from nucleus_convert.converters.coco.read import CAPTIONS_KEY, KNOWN_ANNOTATION_KEYS, is_coco_id
 from nucleus_convert.errors import OutputError
 from nucleus_convert.geometry.rle import (
     UNCOMPRESSED_MARK,
@@ -52,6 +51,7 @@ from nucleus_convert.model import (
     Visibility,
 )
 from nucleus_convert.registry import WriteSummary
+from nucleus_convert.toolkit.files import local_image_size
 
 __all__ = ["write_coco"]
 

@@ -43,7 +43,7 @@ Segmentation
 ------------
 ``instance/F.png`` (16-bit ``class * 256 + instance``) or, without it, ``semantic/F.png``
 (8-bit class ids), as in KITTI's semantics benchmark, become one segmentation on the camera
-item (:mod:`kitti_segmentation`: Cityscapes class names, an ``instance`` attribute per
+item (:mod:`.segmentation`: Cityscapes class names, an ``instance`` attribute per
 instance segment).
 
 DontCare
@@ -70,19 +70,18 @@ from typing import Any
 
 import numpy as np
 
-from nucleus_convert._io import local_image_size
-from nucleus_convert.converters.kitti_labels import (
+from nucleus_convert.converters.kitti.labels import (
     DONTCARE,
     KITTI_TYPES,
     Label,
     parse_label_file,
 )
-from nucleus_convert.converters.kitti_segmentation import (
+from nucleus_convert.converters.kitti.segmentation import (
     CITYSCAPES,
     read_values,
     segmentation_from_values,
 )
-from nucleus_convert.converters.pointcloud_read import intensity_metadata
+from nucleus_convert.converters.pointcloud.read import intensity_metadata
 from nucleus_convert.errors import InputError
 from nucleus_convert.geometry.kitti import (
     Calibration,
@@ -107,6 +106,7 @@ from nucleus_convert.model import (
     PointCloudMedia,
     Scene,
 )
+from nucleus_convert.toolkit.files import local_image_size
 
 __all__ = [
     "CALIB_KEY",

@@ -23,7 +23,7 @@ key ``group_id`` (writer/reader option ``group_key``).
 Point clouds are written as ``pointclouds/<reference id>.json`` from the item's points or its
 file (Nucleus JSON, ``.bin``, ``.pcd`` or ``.ply``); the writer option ``workers`` serialises
 them in a process pool (0, the default: every core, started at the second point cloud; 1: in
-this process; see :mod:`nucleus_pointclouds`). The bundle is byte-identical either way.
+this process; see :mod:`.pointclouds`). The bundle is byte-identical either way.
 
 The reader takes that layout, a single ``.json``/``.jsonl`` file of payloads (items, scenes,
 annotations, predictions mixed) and the client's export rows (``{"item": ..., "annotations":
@@ -45,12 +45,10 @@ from typing import Any
 
 import orjson
 
-from nucleus_convert._io import JsonlWriter, SafeNames, is_remote, iter_jsonl, load_json
 from nucleus_convert._version import __version__ as _version
-from nucleus_convert.converters.nucleus_instances import MASK_MODES, instance_masks_for_nucleus
-from nucleus_convert.converters.nucleus_metadata import MetadataChecker
-from nucleus_convert.converters.nucleus_payloads import ANNOTATION_TYPES, Decoder, Encoder, Where
-from nucleus_convert.converters.nucleus_pointclouds import PointCloudFiles, parse_workers
+from nucleus_convert.converters.nucleus.metadata import MetadataChecker
+from nucleus_convert.converters.nucleus.payloads import ANNOTATION_TYPES, Decoder, Encoder, Where
+from nucleus_convert.converters.nucleus.pointclouds import PointCloudFiles, parse_workers
 from nucleus_convert.errors import InputError, OutputError
 from nucleus_convert.geometry.masks import check_index_png, read_index_png, write_index_png
 from nucleus_convert.hookspecs import hookimpl
@@ -73,6 +71,8 @@ from nucleus_convert.model import (
 )
 from nucleus_convert.options import choice
 from nucleus_convert.registry import Format, Option, Registrar, WriteSummary
+from nucleus_convert.toolkit.files import JsonlWriter, SafeNames, is_remote, iter_jsonl, load_json
+from nucleus_convert.toolkit.instance_masks import MASK_MODES, instance_masks_for_nucleus
 
 __all__ = ["FORMAT", "read_nucleus", "register_formats", "write_nucleus"]
 
@@ -538,7 +538,7 @@ class _BundleWriter:
 
     def write_pointcloud(self, item: Item, media: PointCloudMedia, where: str) -> str:
         """Name the item's JSON file and have it written (now or by a worker: see
-        :mod:`nucleus_pointclouds`); the points come from memory or from ``media.path`` (Nucleus
+        :mod:`.pointclouds`); the points come from memory or from ``media.path`` (Nucleus
         JSON, ``.bin``, ``.pcd`` or ``.ply``)."""
         if media.points is None and media.path is not None and is_remote(media.path):
             return media.path

@@ -1,0 +1,1 @@
+"""What every format's reader and writer needs, public so third-party plugins use it too."""
