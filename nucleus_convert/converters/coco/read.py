@@ -31,6 +31,7 @@ from typing import Any, NoReturn
 import numpy as np
 from PIL import Image
 
+from nucleus_convert.converters.coco.schema import CAPTIONS_KEY, KNOWN_ANNOTATION_KEYS, is_coco_id
 from nucleus_convert.errors import InputError
 from nucleus_convert.geometry.rle import check_rle
 from nucleus_convert.loss import LossReport
@@ -55,24 +56,8 @@ from nucleus_convert.model import (
 )
 from nucleus_convert.toolkit.files import join_location, load_json
 
-__all__ = ["CAPTIONS_KEY", "KNOWN_ANNOTATION_KEYS", "is_coco_id", "read_coco"]
+__all__ = ["read_coco"]
 
-CAPTIONS_KEY = "coco_captions"
-KNOWN_ANNOTATION_KEYS = frozenset(
-    {
-        "id",
-        "image_id",
-        "category_id",
-        "segmentation",
-        "area",
-        "bbox",
-        "iscrowd",
-        "keypoints",
-        "num_keypoints",
-        "score",
-        "caption",
-    }
-)
 _COPIED_ATTRIBUTES = ("area", "iscrowd", "num_keypoints")
 _IMAGE_KEYS = frozenset({"id", "file_name", "width", "height"})
 _CATEGORY_KEYS = frozenset({"id", "name", "supercategory", "keypoints", "skeleton"})
@@ -83,11 +68,6 @@ _VIS = (Visibility.UNLABELLED, Visibility.HIDDEN, Visibility.VISIBLE)
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
-
-
-def is_coco_id(v: Any) -> bool:
-    """A usable COCO id: an integer (not a bool) or a non-empty string."""
-    return (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, str) and v != "")
 
 
 class _Skip(Exception):

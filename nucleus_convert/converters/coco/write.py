@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from nucleus_convert.converters.coco.read import CAPTIONS_KEY, KNOWN_ANNOTATION_KEYS, is_coco_id
+from nucleus_convert.converters.coco.schema import CAPTIONS_KEY, KNOWN_ANNOTATION_KEYS, is_coco_id
 from nucleus_convert.errors import OutputError
 from nucleus_convert.geometry.rle import (
     UNCOMPRESSED_MARK,

@@ -76,13 +76,20 @@ from nucleus_convert.converters.kitti.labels import (
     Label,
     parse_label_file,
 )
+from nucleus_convert.converters.kitti.schema import (
+    CALIB_KEY,
+    IMAGE_SENSOR,
+    IMAGE_SUFFIXES,
+    LIDAR_SENSOR,
+    SPLIT_DIRS,
+)
 from nucleus_convert.converters.kitti.segmentation import (
     CITYSCAPES,
     read_values,
     segmentation_from_values,
 )
-from nucleus_convert.converters.pointcloud.read import intensity_metadata
 from nucleus_convert.errors import InputError
+from nucleus_convert.geometry.intensity import intensity_metadata
 from nucleus_convert.geometry.kitti import (
     Calibration,
     calibration_to_lists,
@@ -108,22 +115,8 @@ from nucleus_convert.model import (
 )
 from nucleus_convert.toolkit.files import local_image_size
 
-__all__ = [
-    "CALIB_KEY",
-    "IMAGE_SENSOR",
-    "LIDAR_SENSOR",
-    "SPLIT_DIRS",
-    "find_frames",
-    "is_split_folder",
-    "read_kitti",
-    "split_folders",
-]
+__all__ = ["find_frames", "is_split_folder", "read_kitti", "split_folders"]
 
-SPLIT_DIRS = ("label_2", "calib", "velodyne", "image_2", "instance", "semantic")
-LIDAR_SENSOR = "velodyne"
-IMAGE_SENSOR = "image_2"
-CALIB_KEY = "kitti_calib"
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _SUFFIXES = {
     "label_2": (".txt",),
     "calib": (".txt",),

@@ -59,14 +59,14 @@ from typing import Any
 import numpy as np
 
 from nucleus_convert.converters.kitti.labels import DONTCARE, format_label
-from nucleus_convert.converters.kitti.read import CALIB_KEY, IMAGE_SENSOR
+from nucleus_convert.converters.kitti.schema import CALIB_KEY, IMAGE_SENSOR
 from nucleus_convert.converters.kitti.segmentation import (
     INSTANCE_ID,
     values_from_segmentation,
     write_pngs,
 )
-from nucleus_convert.converters.pointcloud.read import INTENSITY_SCALE_KEY, INTENSITY_SOURCE_KEY
 from nucleus_convert.errors import InputError, OutputError
+from nucleus_convert.geometry.intensity import INTENSITY_SCALE_KEY, INTENSITY_SOURCE_KEY
 from nucleus_convert.geometry.kitti import (
     Calibration,
     alpha_from,

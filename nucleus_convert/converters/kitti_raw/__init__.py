@@ -111,7 +111,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nucleus_convert.converters.kitti_raw.read import VELODYNE, find_drives, read_kitti_raw
+from nucleus_convert.converters.kitti_raw.read import find_drives, read_kitti_raw
+from nucleus_convert.converters.kitti_raw.schema import VELODYNE
 from nucleus_convert.converters.kitti_raw.write import write_kitti_raw
 from nucleus_convert.errors import InputError
 from nucleus_convert.hookspecs import hookimpl

@@ -12,6 +12,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nucleus_convert.converters.kitti_raw.schema import (
+    CALIB_CAM,
+    CALIB_IMU,
+    CALIB_KEY,
+    CALIB_VELO,
+    FRAME_KEY,
+    IMAGE_SUFFIXES,
+    LIDAR_SENSOR,
+    SCAN_SUFFIXES,
+    TRACKLETS,
+    VELODYNE,
+    annotation_id,
+    camera_ref,
+    lidar_ref,
+    track_id,
+)
 from nucleus_convert.converters.kitti_raw.tracklets import (
     FLOAT_FIELDS,
     POSE_FIELDS,
@@ -36,65 +52,12 @@ from nucleus_convert.model import (
 )
 from nucleus_convert.toolkit.files import local_image_size
 
-__all__ = [
-    "CALIB_CAM",
-    "CALIB_IMU",
-    "CALIB_KEY",
-    "CALIB_VELO",
-    "FRAME_KEY",
-    "IMAGE_SUFFIXES",
-    "LIDAR_SENSOR",
-    "SCAN_SUFFIXES",
-    "TRACKLETS",
-    "VELODYNE",
-    "Drive",
-    "annotation_id",
-    "camera_ref",
-    "find_drives",
-    "is_drive",
-    "lidar_ref",
-    "load_drive",
-    "pose_cuboid",
-    "read_kitti_raw",
-    "track_id",
-]
+__all__ = ["Drive", "find_drives", "is_drive", "load_drive", "pose_cuboid", "read_kitti_raw"]
 
-TRACKLETS = "tracklet_labels.xml"
-VELODYNE = ("velodyne_points", "data")
-CALIB_CAM = "calib_cam_to_cam.txt"
-CALIB_VELO = "calib_velo_to_cam.txt"
-CALIB_IMU = "calib_imu_to_velo.txt"
-LIDAR_SENSOR = "velodyne"
-FRAME_KEY = "frame"
-CALIB_KEY = "kitti_raw_calib"
-"""``Item.extra`` key: the calibration files a drive's items were read with (the writer copies
-them verbatim while the cameras still agree with them)."""
-SCAN_SUFFIXES = (".bin", ".pcd", ".ply")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _FRAME_NAME = re.compile(r"[0-9]{10}")
 _CAMERA_DIR = re.compile(r"image_0([0-3])", re.IGNORECASE)
 _INT = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+")
-
-
-def lidar_ref(scene: str, frame: int) -> str:
-    """The reference id of a drive's velodyne scan ``frame``."""
-    return f"{scene}/velodyne_points/{frame:010d}"
-
-
-def camera_ref(scene: str, camera: int, frame: int) -> str:
-    """The reference id of camera ``camera``'s image of ``frame``."""
-    return f"{scene}/image_{camera:02d}/{frame:010d}"
-
-
-def track_id(scene: str, index: int) -> str:
-    """The track id of the ``index``-th tracklet (0-based, file order) of drive ``scene``."""
-    return f"{scene}/{index}"
-
-
-def annotation_id(track: str, frame: int) -> str:
-    """The id of a track's cuboid in ``frame``."""
-    return f"{track}/{frame:010d}"
 
 
 # =========================================================================== layout

@@ -18,7 +18,7 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
-from nucleus_convert.converters.kitti_raw.read import (
+from nucleus_convert.converters.kitti_raw.schema import (
     CALIB_CAM,
     CALIB_IMU,
     CALIB_KEY,

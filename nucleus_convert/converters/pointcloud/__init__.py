@@ -20,7 +20,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from nucleus_convert.converters.pointcloud.read import SCENE_MODES, read_pointcloud
+from nucleus_convert.converters.pointcloud.read import read_pointcloud
+from nucleus_convert.converters.pointcloud.schema import SCENE_MODES
 from nucleus_convert.converters.pointcloud.write import (
     FILE_TYPES,
     INTENSITY_MODES,

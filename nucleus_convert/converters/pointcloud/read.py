@@ -46,40 +46,20 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from nucleus_convert.converters.pointcloud.schema import (
+    LIDAR_SENSOR,
+    scene_id_for,
+)
 from nucleus_convert.errors import InputError
+from nucleus_convert.geometry.intensity import (
+    intensity_metadata,
+)
 from nucleus_convert.geometry.pointcloud_files import SUFFIXES, read_points
 from nucleus_convert.model import Dataset, Frame, Header, Item, PointCloudMedia, Scene
 
-__all__ = [
-    "INTENSITY_SCALE_KEY",
-    "INTENSITY_SOURCE_KEY",
-    "LIDAR_SENSOR",
-    "SCENE_MODES",
-    "SCENE_SUFFIX",
-    "find_pointcloud_files",
-    "intensity_metadata",
-    "read_pointcloud",
-    "scene_id_for",
-]
+__all__ = ["find_pointcloud_files", "read_pointcloud"]
 
-LIDAR_SENSOR = "lidar"
-SCENE_SUFFIX = "-scene"
-SCENE_MODES = ("each", "sequence")
-INTENSITY_SOURCE_KEY = "intensity_source"
-INTENSITY_SCALE_KEY = "intensity_scale"
 _DIGITS = re.compile(r"(\d+)")
-
-
-def scene_id_for(ref: str) -> str:
-    """The reference id of the one-frame scene ``scene=each`` gives the item ``ref``."""
-    return ref + SCENE_SUFFIX
-
-
-def intensity_metadata(source: str, scale: float) -> dict[str, Any]:
-    """The item metadata recording how intensity was scaled (empty when it was not)."""
-    if scale == 1.0:
-        return {}
-    return {INTENSITY_SOURCE_KEY: source, INTENSITY_SCALE_KEY: round(scale)}
 
 
 def _natural(part: str) -> tuple[tuple[int, int | str], ...]:

@@ -43,13 +43,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from nucleus_convert.converters.pointcloud.read import (
-    INTENSITY_SCALE_KEY,
-    LIDAR_SENSOR,
-    intensity_metadata,
-    scene_id_for,
-)
+from nucleus_convert.converters.pointcloud.schema import LIDAR_SENSOR, scene_id_for
 from nucleus_convert.errors import InputError, OutputError
+from nucleus_convert.geometry.intensity import INTENSITY_SCALE_KEY, intensity_metadata
 from nucleus_convert.geometry.pointcloud_files import write_bin, write_pcd, write_ply
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import Dataset, Header, ImageMedia, Item, PointCloudMedia, Scene

@@ -49,6 +49,17 @@ from nucleus_convert.converters.voc.labels import (
     parse_labelmap,
 )
 from nucleus_convert.converters.voc.masks import read_voc_png
+from nucleus_convert.converters.voc.schema import (
+    ALL_NEGATIVE_KEY,
+    CLASS_MASK_ID,
+    DEFAULT_DEPTH,
+    IMAGE_EXTENSIONS,
+    LIST_FAMILIES,
+    OBJECT_DEFAULTS,
+    OBJECT_MASK_ID,
+    TAXONOMY,
+    family_key,
+)
 from nucleus_convert.errors import InputError
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import (
@@ -68,33 +79,12 @@ from nucleus_convert.model import (
 from nucleus_convert.toolkit.files import join_location, local_image_size
 from nucleus_convert.toolkit.safe_xml import child_text, parse_xml
 
-__all__ = [
-    "CLASS_MASK_ID",
-    "LIST_FAMILIES",
-    "OBJECT_MASK_ID",
-    "TAXONOMY",
-    "find_voc_root",
-    "is_voc_root",
-    "read_voc",
-]
+__all__ = ["find_voc_root", "is_voc_root", "read_voc"]
 
-TAXONOMY = "voc_classes"
-LIST_FAMILIES = ("Main", "Segmentation", "Layout", "Action")
-CLASS_MASK_ID = "SegmentationClass"
-OBJECT_MASK_ID = "SegmentationObject"
-ALL_NEGATIVE_KEY = "voc_all_negative"
-DEFAULT_DEPTH = 3
-OBJECT_DEFAULTS: dict[str, Any] = {"pose": "Unspecified", "truncated": 0, "difficult": 0}
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".JPG", ".JPEG", ".PNG")
 _TREE_DIRS = ("Annotations", "ImageSets", "SegmentationClass", "SegmentationObject")
 _INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _NUMBER = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
 _FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+")
-
-
-def family_key(family: str) -> str:
-    """The item metadata key for membership in ``ImageSets/<family>`` lists."""
-    return f"voc_{family.lower()}"
 
 
 def is_voc_root(path: Path) -> bool:

@@ -42,7 +42,7 @@ from nucleus_convert.converters.voc.labels import (
     colormap,
 )
 from nucleus_convert.converters.voc.masks import write_voc_png
-from nucleus_convert.converters.voc.read import (
+from nucleus_convert.converters.voc.schema import (
     ALL_NEGATIVE_KEY,
     CLASS_MASK_ID,
     DEFAULT_DEPTH,
