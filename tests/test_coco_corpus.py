@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
-from conftest import CORPUS
 from judge import judge_bundle
+from paths import CORPUS
 from PIL import Image
 from pycocotools import mask as mask_utils
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import FIXTURES
 from fake_dist import make_dist
 from kit_fakes import kit_fakes_source, sample_rows
+from paths import FIXTURES
 
 from nucleus_convert.testing import (
     CHECKS,

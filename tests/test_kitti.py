@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
-from conftest import CORPUS, ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from judge import judge_bundle
+from paths import CORPUS, ROOT
 from PIL import Image
 from test_kitti_geometry import iou
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import CORPUS, FIXTURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from judge import judge_bundle
 from lxml import etree
+from paths import CORPUS, FIXTURES
 
 import nucleus_convert as nc
 from nucleus_convert.converters.kitti_raw.tracklets import (

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from cli_runner import Bad, run_cli
-from conftest import FIXTURES
+from paths import FIXTURES
 
 DRIVE = FIXTURES / "kitti_raw" / "2011_09_26" / "2011_09_26_drive_0001_sync"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
-from conftest import FIXTURES
+from paths import FIXTURES
 
 import nucleus_convert as nc
 

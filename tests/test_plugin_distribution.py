@@ -18,7 +18,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import ROOT
+from paths import ROOT
 from PIL import Image
 
 _NOT_SOURCE = shutil.ignore_patterns(

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
-from conftest import ROOT
 from fake_dist import make_dist
+from paths import ROOT
 
 from nucleus_convert import hookspecs
 

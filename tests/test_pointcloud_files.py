@@ -13,10 +13,10 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 import pytest
-from conftest import CORPUS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from paths import CORPUS
 
 from nucleus_convert.errors import FormatError, InputError, OutputError
 from nucleus_convert.geometry import pointcloud_files as pf

@@ -24,11 +24,12 @@ import numpy.typing as npt
 import orjson
 import pytest
 from cli_runner import run_cli
-from conftest import CORPUS, every_kind_dataset
+from every_kind import every_kind_dataset
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from judge import judge_bundle
+from paths import CORPUS
 
 import nucleus_convert as nc
 from nucleus_convert import cli

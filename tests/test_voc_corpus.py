@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import CORPUS
 from judge import judge_bundle
 from lxml import etree
+from paths import CORPUS
 from PIL import Image
 
 import nucleus_convert as nc
