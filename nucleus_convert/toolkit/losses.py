@@ -113,7 +113,7 @@ class Carries:
             if unknown:
                 raise ValueError(f"{format}: {kind} has no field(s) {sorted(unknown)}")
             frozen[kind] = wanted
-        for kind, _ in (reasons or {}):
+        for kind, _ in reasons or {}:
             if kind not in _RECORD_CLASSES:
                 raise ValueError(f"{format}: unknown record kind {kind!r} in reasons")
         return cls(format, frozen, dict(reasons or {}), **options)
