@@ -11,6 +11,7 @@ import pytest
 from cli_runner import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from paths import FIXTURES
 
 import nucleus_convert as nc
 
@@ -158,7 +159,7 @@ def test_on_error_skip_writes_the_rest_and_lists_every_skipped_record(tmp_path: 
 
 
 def test_on_error_is_refused_for_a_format_without_it(tmp_path: Path) -> None:
-    fixture = Path(__file__).resolve().parent.parent / "fixtures" / "nucleus"
+    fixture = FIXTURES / "nucleus"
     proc = run_cli("convert", str(fixture), str(tmp_path / "o"), "--on-error", "skip")
     assert proc.returncode == 2 and "has no --on-error" in proc.stderr
 

@@ -15,14 +15,14 @@ import numpy as np
 import pytest
 from judge import judge_bundle
 from lxml import etree
-from paths import CORPUS
+from paths import CORPUS, FIXTURES
 from PIL import Image
 
 import nucleus_convert as nc
 from nucleus_convert.roundtrip import compare
 
 VOC_CORPUS = CORPUS / "datumaro" / "voc_dataset"
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "voc" / "VOC2012"
+FIXTURE = FIXTURES / "voc" / "VOC2012"
 
 # The devkit's published colours (VOClabelcolormap.m) for the indices these trees use.
 DEVKIT_COLOURS = {

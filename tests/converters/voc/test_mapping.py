@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from judge import judge_bundle, lines
 from lxml import etree
+from paths import ROOT as PROJECT_ROOT
 from PIL import Image
 from pycocotools import mask as mask_utils
 
@@ -31,7 +32,7 @@ from nucleus_convert.model import (
     Segmentation,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_ROOT
 FIXTURE = ROOT / "fixtures" / "voc" / "VOC2012"
 COCO_FIXTURE = ROOT / "fixtures" / "coco" / "instances_demo.json"
 

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from judge import judge_bundle, lines
+from paths import FIXTURES
 from pycocotools import mask as mask_utils
 
 import nucleus_convert as nc
@@ -289,7 +290,7 @@ def test_random_coco_objects_survive_nucleus_exactly(tmp_path: Path, data: st.Da
     assert back["categories"] == coco["categories"]
 
 
-COCO_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "coco"
+COCO_FIXTURE = FIXTURES / "coco"
 
 
 def test_bundled_coco_fixture_goes_through_nucleus_unchanged(tmp_path: Path) -> None:
