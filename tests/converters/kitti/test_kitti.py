@@ -28,7 +28,6 @@ from hypothesis import strategies as st
 from judge import judge_bundle
 from paths import CORPUS, ROOT
 from PIL import Image
-from test_kitti_geometry import iou
 
 import nucleus_convert as nc
 from nucleus_convert.converters import kitti as kitti_format
@@ -93,6 +92,15 @@ def make_tree(
         (root / "velodyne").mkdir(parents=True, exist_ok=True)
         points.astype("<f4").tofile(root / "velodyne" / f"{frame}.bin")
     return root
+
+
+def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """Intersection over union of two ``(left, top, right, bottom)`` boxes."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union
 
 
 def items_by_ref(path: Path, fmt: str | None = None, **options: Any) -> MaterializedDataset:
