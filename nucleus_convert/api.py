@@ -7,20 +7,18 @@ removed and the destination is as it was.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nucleus_convert.errors import DestinationError, FormatError, NucleusConvertError, PluginError
+from nucleus_convert.errors import FormatError, NucleusConvertError, PluginError
 from nucleus_convert.loss import LossReport
-from nucleus_convert.model import Dataset, Item
+from nucleus_convert.model import Dataset, Item, ItemStream
 from nucleus_convert.plugins import get_registry
 from nucleus_convert.registry import Format, WriteSummary
+from nucleus_convert.toolkit.destination import atomic_destination
 from nucleus_convert.toolkit.files import gc_paused
 
 __all__ = ["WriteResult", "convert", "get_format", "read", "write"]
@@ -83,30 +81,6 @@ def _blame(f: Format, role: str) -> Iterator[None]:
         ) from exc
 
 
-def _check_destination(dst: Path, overwrite: bool) -> None:
-    if not dst.exists():
-        if not dst.parent.is_dir():
-            raise DestinationError(f"{dst}: parent folder {dst.parent} does not exist")
-        return
-    if dst.is_dir() and not any(dst.iterdir()):
-        return
-    if not overwrite:
-        raise DestinationError(f"{dst} exists and is not empty; pass --overwrite to replace it")
-
-
-def _publish(tmp_target: Path, dst: Path) -> None:
-    if dst.exists() or dst.is_symlink():
-        old = dst.with_name(f".{dst.name}.old-{uuid.uuid4().hex[:8]}")
-        dst.rename(old)
-        tmp_target.rename(dst)
-        if old.is_dir() and not old.is_symlink():
-            shutil.rmtree(old)
-        else:
-            old.unlink()
-    else:
-        tmp_target.rename(dst)
-
-
 def write(
     dataset: Dataset,
     dst: str | Path,
@@ -125,27 +99,21 @@ def write(
         )
     parsed = f.parse_options(options, for_write=True)
     dst = Path(dst)
-    _check_destination(dst, overwrite)
-    # The reader's own losses (records skipped under on_error=skip) belong in the report. A
-    # streaming reader adds to them while the writer runs: share the object, or merge it once
-    # the writer is done.
-    merge_reader_losses = report is not None
+    if isinstance(dataset.items, ItemStream):
+        dataset.items.check_unread()  # before anything is created
+    # The reader's own losses (records skipped under on_error=skip) belong in the report, and a
+    # streaming reader adds to them while the writer runs: one report object for both, so what
+    # the writer puts in its output (a bundle's manifest) is exactly what the caller gets back.
     if report is None:
         report = dataset.losses
+    else:
+        dataset.losses.forward_to(report)
     if on_item is not None:
         dataset = Dataset(
             dataset.header, _tap(dataset.items, on_item), dataset.scenes, dataset.losses
         )
-    workdir = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", suffix=".partial", dir=dst.parent))
-    try:
-        target = workdir / dst.name
-        with gc_paused(), _blame(f, "writer"):
-            summary = f.write(dataset, target, parsed, report)
-        if merge_reader_losses:
-            report.merge(dataset.losses)
-        _publish(target, dst)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    with atomic_destination(dst, overwrite=overwrite) as target, gc_paused(), _blame(f, "writer"):
+        summary = f.write(dataset, target, parsed, report)
     return WriteResult(path=dst, format=f.name, summary=summary, report=report)
 
 

@@ -7,6 +7,7 @@ something both formats can carry.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +20,8 @@ import orjson
 
 from nucleus_convert import api
 from nucleus_convert._version import __version__
-from nucleus_convert.errors import NucleusConvertError
+from nucleus_convert.errors import DestinationError, NucleusConvertError
+from nucleus_convert.loss import LossReport
 from nucleus_convert.model import Item, count_records
 from nucleus_convert.plugins import get_registry, list_plugins
 
@@ -132,6 +134,15 @@ def _progress(enabled: bool, label: str) -> Iterator[Callable[[Item], None] | No
     help="Processes that serialise point clouds: 0 every core, 1 none (same as -w workers=N, "
     "for formats with that writer option; nucleus defaults to 0).",
 )
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="PATH",
+    help="Also write the loss report as JSON to PATH: one row per (kind, field) with kept, "
+    "approximated, dropped, changed, not_uploadable and reason.",
+)
 def convert(
     src: Path,
     dst: Path,
@@ -144,6 +155,7 @@ def convert(
     on_error: str | None,
     polygons_as_boxes: bool,
     workers: int | None,
+    report_path: Path | None,
 ) -> None:
     """Convert SRC into DST (written whole or not at all)."""
     if polygons_as_boxes:
@@ -162,6 +174,10 @@ def convert(
             raise click.UsageError(f"format {fmt.name!r} has no --on-error; it always stops")
         read_options = {**read_options, "on_error": on_error}
         from_ = fmt.name  # detected once, not again by api.convert
+    if report_path is not None and not report_path.parent.is_dir():
+        raise click.BadParameter(
+            f"folder {report_path.parent} does not exist", param_hint="'--report'"
+        )
     show = sys.stderr.isatty() if progress is None else progress
     start = time.perf_counter()
     with _progress(show, "converting") as tick:
@@ -176,6 +192,8 @@ def convert(
             on_item=tick,
         )
     elapsed = time.perf_counter() - start
+    if report_path is not None:
+        _write_report(report_path, result.report)
     if result.report.skipped:
         click.echo(f"skipped {len(result.report.skipped)} malformed records:", err=True)
         for message in result.report.skipped:
@@ -186,6 +204,17 @@ def convert(
     click.echo(
         f"wrote {result.path} ({result.format}): {result.summary.describe()} in {elapsed:.2f} s"
     )
+
+
+def _write_report(path: Path, report: LossReport) -> None:
+    """Write the report's JSON rows to ``path`` whole (a temporary sibling, then a rename)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        tmp.write_bytes(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise DestinationError(f"{path}: cannot write the loss report: {exc.strerror}") from None
 
 
 @cli.command()

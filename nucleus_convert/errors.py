@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "DatasetConsumedError",
     "DestinationError",
     "FormatError",
     "InputError",
@@ -87,3 +88,8 @@ class FormatError(NucleusConvertError):
 
 class PluginError(NucleusConvertError):
     """A plugin failed to load or registered something invalid; names the plugin."""
+
+
+class DatasetConsumedError(NucleusConvertError):
+    """A one-shot :class:`~nucleus_convert.model.Dataset` was read again after its items ran
+    out; writing it again would silently give an empty output."""

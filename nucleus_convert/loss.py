@@ -40,6 +40,10 @@ class LossEntry:
     def count(self, status: str) -> int:
         return self.counts.get(status, 0)
 
+    def reason(self) -> str:
+        """Every status's reason, in :data:`STATUSES` order, joined with ``; ``."""
+        return "; ".join(self.reasons[s] for s in STATUSES if s in self.reasons)
+
 
 @dataclass(slots=True)
 class LossReport:
@@ -49,6 +53,29 @@ class LossReport:
     max_examples: int = 5
     skipped: list[str] = dc_field(default_factory=list)
     """Every record a reader skipped under ``on_error=skip``, as its located error message."""
+    _sink: LossReport | None = dc_field(default=None, repr=False, compare=False)
+
+    def forward_to(self, other: LossReport) -> None:
+        """Move everything recorded here into ``other`` and send all later records there.
+
+        A streaming reader keeps adding to the report it started with while a writer runs;
+        forwarding it to the writer's report makes both one: what the writer puts in its
+        output (a bundle's manifest) is exactly the report the caller gets back.
+        """
+        target = other.sink()
+        if target is self.sink():
+            return
+        target.merge(self)
+        self.entries.clear()
+        self.skipped.clear()
+        self._sink = target
+
+    def sink(self) -> LossReport:
+        """The report records end up in: this one, or the one it was forwarded to."""
+        report = self
+        while report._sink is not None:
+            report = report._sink
+        return report
 
     def record(
         self,
@@ -61,6 +88,9 @@ class LossReport:
         example: str | None = None,
     ) -> None:
         """Add ``n`` to the count of ``status`` for ``(kind, field)``."""
+        if self._sink is not None:
+            self.sink().record(status, kind, field, n, reason=reason, example=example)
+            return
         if status not in STATUSES:
             raise ValueError(f"unknown loss status {status!r}")
         if n <= 0:
@@ -102,12 +132,15 @@ class LossReport:
     def skip(self, error: Exception, kind: str = "record") -> None:
         """Record a malformed source record that was skipped instead of failing the read."""
         message = str(error)
-        self.skipped.append(message)
+        self.sink().skipped.append(message)
         self.dropped(kind, reason="malformed, skipped (on_error=skip)", example=message)
 
     def merge(self, other: LossReport, statuses: tuple[str, ...] = STATUSES) -> None:
         """Add the counts of ``other`` (only the given statuses) into this report."""
-        if other is self:
+        if self._sink is not None:
+            self.sink().merge(other, statuses)
+            return
+        if other.sink() is self:
             return
         self.skipped.extend(other.skipped)
         for (kind, fld), entry in other.entries.items():
@@ -132,13 +165,16 @@ class LossReport:
         return bool(self.lossy_entries())
 
     def to_json(self) -> list[dict[str, Any]]:
-        """A JSON-ready list, one object per ``(kind, field)``, sorted."""
+        """A JSON-ready list, one object per ``(kind, field)``, sorted: ``kind``, ``field``, a
+        count per status, ``reason`` (every status's reason, joined with ``; ``), ``reasons``
+        by status and up to :attr:`max_examples` ``examples``."""
         out: list[dict[str, Any]] = []
         for e in self:
             row: dict[str, Any] = {"kind": e.kind, "field": e.field}
             row.update({s: e.count(s) for s in STATUSES})
+            row["reason"] = e.reason()
             if e.reasons:
-                row["reasons"] = dict(e.reasons)
+                row["reasons"] = {s: e.reasons[s] for s in STATUSES if s in e.reasons}
             if e.examples:
                 row["examples"] = list(e.examples)
             out.append(row)
@@ -183,7 +219,7 @@ class LossReport:
                 e.kind,
                 e.field,
                 *(str(e.count(s)) for s in STATUSES),
-                "; ".join(e.reasons.values()),
+                e.reason(),
             ]
             for e in entries
         ]

@@ -27,6 +27,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from nucleus_convert.errors import DatasetConsumedError
 from nucleus_convert.loss import LossReport
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ __all__ = [
     "ImageMedia",
     "InstanceMask",
     "Item",
+    "ItemStream",
     "Keypoint",
     "Keypoints",
     "MaskRef",
@@ -386,9 +388,54 @@ class Header:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class ItemStream(Iterator[Item]):
+    """A one-shot stream of items that refuses to be read again once it has run out.
+
+    Iterating it continues where the last reader stopped (a writer may take the first item and
+    go on); starting a new pass (``iter()``) after the end raises
+    :class:`~nucleus_convert.errors.DatasetConsumedError` instead of giving nothing.
+    """
+
+    __slots__ = ("_done", "_items")
+
+    def __init__(self, items: Iterable[Item]) -> None:
+        self._items = iter(items)
+        self._done = False
+
+    def __iter__(self) -> ItemStream:
+        self.check_unread()
+        return self
+
+    def check_unread(self) -> None:
+        """Raise :class:`~nucleus_convert.errors.DatasetConsumedError` when a pass has already
+        reached the end."""
+        if self._done:
+            raise DatasetConsumedError(
+                "this dataset's items were already read to the end (a Dataset streams once): "
+                "read the source again, or call .materialize() before the first pass to go "
+                "over the items several times"
+            )
+
+    def __next__(self) -> Item:
+        try:
+            return next(self._items)
+        except StopIteration:
+            self._done = True
+            raise
+
+    @property
+    def consumed(self) -> bool:
+        """True once a pass has reached the end."""
+        return self._done
+
+
 @dataclass(slots=True)
 class Dataset:
-    """A header, a stream of items (iterate once) and the scenes that group them."""
+    """A header, a stream of items (iterate once) and the scenes that group them.
+
+    ``items`` is wrapped in an :class:`ItemStream`: a second pass over a stream that has run
+    out raises :class:`~nucleus_convert.errors.DatasetConsumedError`.
+    """
 
     header: Header
     items: Iterator[Item]
@@ -396,6 +443,10 @@ class Dataset:
     losses: LossReport = field(default_factory=LossReport)
     """What the reader could not take (records skipped under ``on_error=skip``); writers'
     reports start from it."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.items, ItemStream):
+            self.items = ItemStream(self.items)
 
     @classmethod
     def of(

@@ -159,3 +159,33 @@ def test_roundtrip_reports_kinds_one_format_cannot_carry_without_failing(
     assert "polygon" in text and "dropped" in text
     assert proc.returncode == 1  # and the lossy format also changed box x, which both carry
     assert "box.geometry" in text.splitlines()[-1]
+
+
+@pytest.mark.parametrize("target", ["nucleus", "coco", "voc", "kitti", "yolo"])
+def test_convert_report_writes_the_loss_rows_as_json_for_every_target(
+    tmp_path: Path, target: str
+) -> None:
+    dst = tmp_path / ("out.json" if target == "coco" else "out")
+    report = tmp_path / "loss.json"
+    proc = run("convert", str(FIXTURE), str(dst), "--to", target, "--report", str(report))
+    assert proc.returncode == 0, proc.stderr
+    rows = orjson.loads(report.read_bytes())
+    assert rows, "every target loses or keeps something worth a row"
+    keys = {"kind", "field", "kept", "approximated", "dropped", "changed", "not_uploadable"}
+    for row in rows:
+        assert keys | {"reason"} <= set(row)
+        assert isinstance(row["reason"], str)
+    if target != "nucleus":
+        assert any(r["dropped"] for r in rows), "the bundle has scenes no other format keeps"
+    assert not list(tmp_path.glob(".loss.json.*")), "no temporary file is left"
+
+
+def test_convert_report_in_a_missing_folder_is_a_usage_error_before_converting(
+    tmp_path: Path,
+) -> None:
+    proc = run(
+        "convert", str(FIXTURE), str(tmp_path / "out"), "--report", str(tmp_path / "no" / "r.json")
+    )
+    assert proc.returncode == 2
+    assert "--report" in proc.stderr and "does not exist" in proc.stderr
+    assert not (tmp_path / "out").exists()
