@@ -16,87 +16,80 @@ writer option ``content=predictions``.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import orjson
 
-from nucleus_convert.converters.coco.schema import CAPTIONS_KEY, KNOWN_ANNOTATION_KEYS, is_coco_id
-from nucleus_convert.errors import OutputError
-from nucleus_convert.geometry.rle import (
-    UNCOMPRESSED_MARK,
-    compress,
-    encode,
-    polygons_to_rle,
-    rle_area,
-    rle_bbox,
-    to_uncompressed,
+from nucleus_convert.converters.coco.carried import CARRIES, count_header
+from nucleus_convert.converters.coco.records import (
+    Group,
+    Ids,
+    Size,
+    flat_keypoints,
+    split_group,
+    ungrouped,
 )
+from nucleus_convert.converters.coco.schema import CAPTIONS_KEY, KNOWN_ANNOTATION_KEYS
+from nucleus_convert.errors import OutputError
+from nucleus_convert.geometry.rle import UNCOMPRESSED_MARK, encode, to_uncompressed
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import (
     Annotation,
-    Box,
     Dataset,
     Header,
-    ImageCategory,
     ImageMedia,
     InstanceMask,
     Item,
     Keypoints,
-    Polygon,
+    PointCloudMedia,
     Segmentation,
     Skeleton,
     Visibility,
 )
 from nucleus_convert.registry import WriteSummary
 from nucleus_convert.toolkit.files import local_image_size
+from nucleus_convert.toolkit.losses import FieldLedger
 
 __all__ = ["write_coco"]
 
 _RESERVED = KNOWN_ANNOTATION_KEYS | {"coco_id", UNCOMPRESSED_MARK}
-_IMAGE_RESERVED = frozenset({"coco_image_id", "file_name", CAPTIONS_KEY, "id", "width", "height"})
-_DROPPED_KINDS = ("polyline", "cuboid", "multicategory", "scene_category")
-
-
-class _Ids:
-    """Keeps source ids where they are unique; hands out new ones after the largest int."""
-
-    def __init__(self) -> None:
-        self.used: set[Any] = set()
-        self.pending: list[tuple[dict[str, Any], str]] = []
-
-    def claim(self, wanted: Any, record: dict[str, Any], key: str = "id") -> None:
-        if is_coco_id(wanted) and wanted not in self.used:
-            self.used.add(wanted)
-            record[key] = wanted
-        else:
-            self.pending.append((record, key))
-
-    def assign(self) -> int:
-        """Give every pending record a fresh integer id; return how many were assigned."""
-        start = max((v for v in self.used if isinstance(v, int)), default=0) + 1
-        for n, (record, key) in enumerate(self.pending):
-            record[key] = start + n
-        assigned = len(self.pending)
-        self.pending = []
-        return assigned
+_IMAGE_FIELDS = frozenset({"id", "width", "height"})
+_IMAGE_RESERVED = frozenset({"coco_image_id", "file_name", CAPTIONS_KEY}) | _IMAGE_FIELDS
+_NOT_AN_IMAGE = "a COCO image cannot hold a point cloud: the item and its annotations are left out"
+_NOT_IN_INSTANCES = (
+    "an instances file holds ground truth; write the predictions as a results file with "
+    "-w content=predictions"
+)
+_NOT_IN_RESULTS = "a results file holds predictions; write ground truth with -w content=annotations"
 
 
 class _CocoWriter:
+    """Collects COCO records item by item and writes the file in :meth:`finish`.
+
+    Losses of ground truth and of predictions are counted apart (``sides``) until
+    :meth:`finish` knows which of the two the file holds: the other side's annotations are
+    then counted as dropped under their own kinds.
+    """
+
     def __init__(self, options: Mapping[str, Any], report: LossReport) -> None:
         self.report = report
+        self.ledger = FieldLedger(report, CARRIES)
+        self.sides = {False: LossReport(), True: LossReport()}
+        self.side_ledgers = {k: FieldLedger(v, CARRIES) for k, v in self.sides.items()}
+        self.kinds: dict[bool, Counter[str]] = {False: Counter(), True: Counter()}
         self.content = options.get("content") or "auto"
         self.summary = WriteSummary()
         self.images: list[dict[str, Any]] = []
-        self.image_ids = _Ids()
+        self.image_ids = Ids()
         self.gt: list[dict[str, Any]] = []
         self.preds: list[dict[str, Any]] = []
-        self.ann_ids = _Ids()
-        self.pred_ids = _Ids()
+        self.ann_ids = Ids()
+        self.pred_ids = Ids()
         self.categories: dict[str, dict[str, Any]] = {}
-        self.category_ids = _Ids()
+        self.category_ids = Ids()
         self.seen_skeletons: dict[str, Keypoints] = {}
         self.captions: list[tuple[dict[str, Any], dict[str, Any]]] = []
         self.unsized: list[str] = []
@@ -146,9 +139,25 @@ class _CocoWriter:
         else:
             self.unsized.append(item.reference_id)
         rec.update((k, v) for k, v in md.items() if k not in _IMAGE_RESERVED)
+        for key in _IMAGE_FIELDS.intersection(md):
+            self.report.dropped(
+                "item",
+                f"metadata.{key}",
+                reason=f"metadata key {key!r} is a COCO image field",
+                example=f"item {item.reference_id!r}",
+            )
         return rec
 
     def write_item(self, item: Item) -> None:
+        """Add an image record and its annotations; a point-cloud item is counted as dropped
+        (with its annotations, under their kinds) and not written."""
+        where = f"item {item.reference_id!r}"
+        if isinstance(item.media, PointCloudMedia):
+            self.ledger.drop(item, where, _NOT_AN_IMAGE)
+            for ann in item.annotations:
+                self.report.dropped(ann.kind, reason=_NOT_AN_IMAGE, example=where)
+            return
+        self.ledger.fields(item, where)
         image = self._image(item)
         self.images.append(image)
         self.summary.add("images")
@@ -157,7 +166,7 @@ class _CocoWriter:
                 self.captions.append((image, cap))
         groups: dict[tuple[Any, bool], list[Annotation]] = {}
         singles: list[list[Annotation]] = []
-        size = (
+        size: Size = (
             (item.media.height, item.media.width)
             if isinstance(item.media, ImageMedia)
             else (None, None)
@@ -165,13 +174,6 @@ class _CocoWriter:
         if size[0] is None and "height" in image:
             size = (image["height"], image["width"])
         for ann in self._expand(item, size):
-            if ann.kind in _DROPPED_KINDS:
-                self.report.dropped(
-                    ann.kind,
-                    reason="COCO has no such annotation",
-                    example=f"item {item.reference_id!r}",
-                )
-                continue
             if ann.group_id is None:
                 singles.append([ann])
             else:
@@ -179,49 +181,61 @@ class _CocoWriter:
         for members in [*groups.values(), *singles]:
             self._group(members, item, image, size)
 
-    def _expand(self, item: Item, size: tuple[int | None, int | None]) -> list[Annotation]:
-        """Item annotations with every segmentation split into one RLE mask per segment."""
+    def _expand(self, item: Item, size: Size) -> list[Annotation]:
+        """The item's annotations COCO has a place for, every segmentation split into one
+        RLE mask per segment; the fields each cannot keep are counted on its side."""
         out: list[Annotation] = []
+        where = f"item {item.reference_id!r}"
         for ann in item.annotations:
-            if not isinstance(ann, Segmentation):
+            if not self.ledger.take(ann, where):
+                continue
+            self.side_ledgers[ann.prediction].fields(ann, f"{where}, {ann.kind} {ann.id!r}")
+            if isinstance(ann, Segmentation):
+                out += self._segment_masks(ann, item, size)
+            else:
                 out.append(ann)
-                continue
-            where = f"item {item.reference_id!r}, segmentation {ann.id!r}"
-            if not ann.mask.is_local():
-                self.report.dropped(
-                    "segmentation",
-                    reason="mask pixels are not available here (remote URL)",
-                    example=where,
-                )
-                continue
-            pixels = ann.mask.load()
-            if size[0] is not None and pixels.shape != size:
-                raise OutputError(
-                    f"{where}: mask is {pixels.shape[0]}x{pixels.shape[1]} but the image is "
-                    f"{size[0]}x{size[1]}"
-                )
-            self.report.approximated(
+        return out
+
+    def _segment_masks(self, ann: Segmentation, item: Item, size: Size) -> list[Annotation]:
+        """One instance mask per segment of an index mask (a remote mask is counted as
+        dropped; a mask whose size is not the image's is an error)."""
+        out: list[Annotation] = []
+        where = f"item {item.reference_id!r}, segmentation {ann.id!r}"
+        if not ann.mask.is_local():
+            self.report.dropped(
                 "segmentation",
-                reason="COCO instances hold no index mask: written as one RLE mask per segment",
+                reason="mask pixels are not available here (remote URL)",
                 example=where,
             )
-            for s in ann.segments:
-                attrs = dict(s.attributes or {})
-                rle = encode(pixels == s.index)
-                if attrs.pop(UNCOMPRESSED_MARK, None) == "uncompressed":
-                    rle = to_uncompressed(rle)
-                score = attrs.pop("score", None) if ann.prediction else None
-                out.append(
-                    InstanceMask(
-                        label=s.label,
-                        id=None,
-                        group_id=s.group_id,
-                        attributes=attrs,
-                        score=score if score is not None else ann.score,
-                        prediction=ann.prediction,
-                        rle=rle,
-                    )
+            return out
+        pixels = ann.mask.load()
+        if size[0] is not None and pixels.shape != size:
+            raise OutputError(
+                f"{where}: mask is {pixels.shape[0]}x{pixels.shape[1]} but the image is "
+                f"{size[0]}x{size[1]}"
+            )
+        self.sides[ann.prediction].approximated(
+            "segmentation",
+            reason="COCO instances hold no index mask: written as one RLE mask per segment",
+            example=where,
+        )
+        for s in ann.segments:
+            attrs = dict(s.attributes or {})
+            rle = encode(pixels == s.index)
+            if attrs.pop(UNCOMPRESSED_MARK, None) == "uncompressed":
+                rle = to_uncompressed(rle)
+            score = attrs.pop("score", None) if ann.prediction else None
+            out.append(
+                InstanceMask(
+                    label=s.label,
+                    id=None,
+                    group_id=s.group_id,
+                    attributes=attrs,
+                    score=score if score is not None else ann.score,
+                    prediction=ann.prediction,
+                    rle=rle,
                 )
+            )
         return out
 
     # ------------------------------------------------------------------ annotations
@@ -231,27 +245,18 @@ class _CocoWriter:
         members: list[Annotation],
         item: Item,
         image: dict[str, Any],
-        size: tuple[int | None, int | None],
+        size: Size,
     ) -> None:
-        boxes = [a for a in members if isinstance(a, Box)]
-        polygons = [a for a in members if isinstance(a, Polygon)]
-        masks = [a for a in members if isinstance(a, InstanceMask)]
-        keypoints = [a for a in members if isinstance(a, Keypoints)]
-        categories = [a for a in members if isinstance(a, ImageCategory)]
-        # One COCO record holds one box, one segmentation and one keypoint set; anything more
-        # in a group is written as records of its own.
-        extra = boxes[1:] + keypoints[1:] + (masks if polygons else masks[1:]) + categories[1:]
-        if boxes or polygons or masks or keypoints:
-            extra += categories[:1]
-            categories = []
-        first = members[0]
-        prediction = first.prediction
-        where = f"item {item.reference_id!r}, group {first.group_id!r}"
-        spare = {id(a) for a in extra}
-        labels = {a.label for a in members if id(a) not in spare}
+        """Write one COCO record for a group of annotations (see :func:`.records.split_group`);
+        its spare members become records of their own."""
+        group = split_group(members)
+        prediction = members[0].prediction
+        where = f"item {item.reference_id!r}, group {members[0].group_id!r}"
+        labels = {a.label for a in group.members}
         if len(labels) > 1:
             raise OutputError(f"{where}: one COCO annotation cannot have labels {sorted(labels)}")
-        head = next(a for a in members if id(a) not in spare)
+        head = group.members[0]
+        side = self.sides[prediction]
         rec: dict[str, Any] = {}
         attrs = dict(head.attributes)
         ids = self.pred_ids if prediction else self.ann_ids
@@ -261,32 +266,50 @@ class _CocoWriter:
             attrs.pop("coco_id", None)
         rec["image_id"] = image  # replaced by the image's final id in finish()
         rec["category_id"] = self._category(head.label)
-        mask = masks[0] if masks and not polygons else None
-        seg: Any = None
-        if polygons:
-            seg = [[c for point in p.points for c in point] for p in polygons]
-        elif mask is not None:
-            seg = mask.rle
-            if isinstance(seg.get("counts"), bytes):
-                seg = compress(seg)
+        self._geometry(rec, attrs, group, size, where, side)
+        if group.keypoints:
+            self._keypoints(rec, attrs, group.keypoints[0], prediction)
+        if prediction:
+            rec["score"] = self._score(head, members, where, side)
+        self._attributes(rec, attrs, group, where, side)
+        (self.preds if prediction else self.gt).append(rec)
+        for a in group.members:
+            side.kept(a.kind)
+            self.kinds[prediction][a.kind] += 1
+        for a in group.spare:
+            self._group([ungrouped(a)], item, image, size)
+
+    def _geometry(
+        self,
+        rec: dict[str, Any],
+        attrs: dict[str, Any],
+        group: Group,
+        size: Size,
+        where: str,
+        side: LossReport,
+    ) -> None:
+        """``segmentation``, ``area``, ``bbox`` and ``iscrowd``, in that order; a source's own
+        ``area``, ``bbox`` (panoptic) and ``iscrowd`` attributes are used as they are."""
+        full = group.full
+        seg = group.segmentation()
         if seg is not None:
             rec["segmentation"] = seg
-        elif not prediction and not categories:
+        elif full:
             rec["segmentation"] = []
         if "area" in attrs:
             rec["area"] = attrs.pop("area")
-        elif not prediction and not categories:
-            rec["area"] = self._area(boxes, polygons, mask, size)
-        box = boxes[0] if boxes else None
-        if box is not None:
+        elif full:
+            rec["area"] = group.area(size)
+        if group.boxes:
+            box = group.boxes[0]
             rec["bbox"] = [box.x, box.y, box.width, box.height]
         elif isinstance(attrs.get("bbox"), list):  # a panoptic segment's own bbox
             rec["bbox"] = attrs.pop("bbox")
-        elif not prediction and not categories:
-            bbox = self._derived_bbox(polygons, mask, keypoints)
+        elif full:
+            bbox = group.derived_bbox()
             if bbox is not None:
                 rec["bbox"] = bbox
-                self.report.approximated(
+                side.approximated(
                     "box",
                     "derived",
                     reason="COCO needs a bbox: computed from the geometry",
@@ -294,35 +317,43 @@ class _CocoWriter:
                 )
         if "iscrowd" in attrs:
             rec["iscrowd"] = attrs.pop("iscrowd")
-        elif not prediction and not categories:
+        elif full:
             rec["iscrowd"] = 0
-        if keypoints:
-            kp = keypoints[0]
-            self.seen_skeletons.setdefault(kp.label, kp)
-            flat: list[Any] = []
-            for p in kp.points:
-                if p.x is None or p.y is None:
-                    flat += (0, 0, 0)
-                else:
-                    flat += (p.x, p.y, int(p.visibility))
-            rec["keypoints"] = flat
-            if "num_keypoints" in attrs:
-                rec["num_keypoints"] = attrs.pop("num_keypoints")
-            elif not prediction:
-                rec["num_keypoints"] = sum(p.visibility != Visibility.UNLABELLED for p in kp.points)
-        if prediction:
-            score = head.score
-            if score is None:
-                score = next((a.score for a in members if a.score is not None), None)
-            if score is None:
-                self.report.approximated(
-                    head.kind, "score", reason="a result needs a score: wrote 1.0", example=where
-                )
-                score = 1.0
-            rec["score"] = score
+
+    def _keypoints(
+        self, rec: dict[str, Any], attrs: dict[str, Any], kp: Keypoints, prediction: bool
+    ) -> None:
+        self.seen_skeletons.setdefault(kp.label, kp)
+        rec["keypoints"] = flat_keypoints(kp)
+        if "num_keypoints" in attrs:
+            rec["num_keypoints"] = attrs.pop("num_keypoints")
+        elif not prediction:
+            rec["num_keypoints"] = sum(p.visibility != Visibility.UNLABELLED for p in kp.points)
+
+    def _score(
+        self, head: Annotation, members: list[Annotation], where: str, side: LossReport
+    ) -> float:
+        """A result's score: the head's, else the first member's that has one, else 1.0
+        (reported as approximated)."""
+        score = head.score
+        if score is None:
+            score = next((a.score for a in members if a.score is not None), None)
+        if score is None:
+            side.approximated(
+                head.kind, "score", reason="a result needs a score: wrote 1.0", example=where
+            )
+            score = 1.0
+        return score
+
+    def _attributes(
+        self, rec: dict[str, Any], attrs: dict[str, Any], group: Group, where: str, side: LossReport
+    ) -> None:
+        """The head's remaining attributes as keys of the record; a key that is a COCO field
+        name, and other members' attributes that differ from the head's, are counted."""
+        head = group.members[0]
         for key, value in attrs.items():
             if key in _RESERVED:
-                self.report.dropped(
+                side.dropped(
                     head.kind,
                     key,
                     reason=f"attribute {key!r} is a COCO field name",
@@ -330,52 +361,14 @@ class _CocoWriter:
                 )
             else:
                 rec[key] = value
-        (self.preds if prediction else self.gt).append(rec)
-        for a in members:
-            if id(a) not in spare:
-                self.report.kept(a.kind)
-        for a in extra:
-            self._group([_ungrouped(a)], item, image, size)
-
-    def _area(
-        self,
-        boxes: list[Box],
-        polygons: list[Polygon],
-        mask: InstanceMask | None,
-        size: tuple[int | None, int | None],
-    ) -> float:
-        if mask is not None:
-            return float(rle_area(mask.rle))
-        if polygons:
-            h, w = size
-            rings = [[c for point in p.points for c in point] for p in polygons]
-            if h is not None and w is not None:
-                return float(rle_area(polygons_to_rle(rings, h, w)))
-            return float(sum(_shoelace(p.points) for p in polygons))
-        if boxes:
-            return float(boxes[0].width * boxes[0].height)
-        return 0.0
-
-    def _derived_bbox(
-        self, polygons: list[Polygon], mask: InstanceMask | None, keypoints: list[Keypoints]
-    ) -> list[float] | None:
-        if polygons:
-            pts = np.array([pt for p in polygons for pt in p.points], dtype=float)
-            x0, y0 = pts.min(axis=0)
-            x1, y1 = pts.max(axis=0)
-            return [float(x0), float(y0), float(x1 - x0), float(y1 - y0)]
-        if mask is not None:
-            return rle_bbox(mask.rle)
-        if keypoints:
-            placed = [
-                (p.x, p.y)
-                for p in keypoints[0].points
-                if p.x is not None and p.y is not None and p.visibility != Visibility.UNLABELLED
-            ]
-            if placed:
-                xs, ys = zip(*placed, strict=True)
-                return [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
-        return None
+        for a in group.members[1:]:
+            if a.attributes and a.attributes != head.attributes:
+                side.dropped(
+                    a.kind,
+                    "attributes",
+                    reason="one COCO annotation holds one set of attributes: its first member's",
+                    example=where,
+                )
 
     # ------------------------------------------------------------------ output
 
@@ -387,20 +380,7 @@ class _CocoWriter:
         content = self.content
         if content == "auto":
             content = "annotations" if self.gt or not self.preds else "predictions"
-        if content == "annotations" and self.preds:
-            self.report.dropped(
-                "prediction",
-                n=len(self.preds),
-                reason="an instances file holds ground truth; write the predictions as a "
-                "results file with -w content=predictions",
-            )
-        if content == "predictions" and self.gt:
-            self.report.dropped(
-                "annotation",
-                n=len(self.gt),
-                reason="a results file holds predictions; write ground truth with "
-                "-w content=annotations",
-            )
+        self._settle_sides(predictions=content == "predictions")
         for rec in self.gt:
             rec["image_id"] = rec["image_id"]["id"]
             rec["category_id"] = rec["category_id"]["id"]
@@ -425,12 +405,29 @@ class _CocoWriter:
         self.summary.files = [dst.name]
         return self.summary
 
+    def _settle_sides(self, *, predictions: bool) -> None:
+        """Merge the losses of the side the file holds into the report; count the other
+        side's annotations as dropped under their kinds (and captions, which only an
+        instances file holds)."""
+        self.report.merge(self.sides[predictions])
+        reason = _NOT_IN_RESULTS if predictions else _NOT_IN_INSTANCES
+        for kind, n in sorted(self.kinds[not predictions].items()):
+            self.report.dropped(kind, n=n, reason=reason)
+        if predictions and self.captions:
+            self.report.dropped(
+                "item",
+                f"metadata.{CAPTIONS_KEY}",
+                n=len(self.captions),
+                reason="a results file holds no captions",
+                example=f"image {self.captions[0][0].get('file_name')!r}",
+            )
+
     def _instances(self, header: Header) -> dict[str, Any]:
         coco = header.extra.get("coco") if isinstance(header.extra.get("coco"), dict) else {}
         assert isinstance(coco, dict)
         annotations = list(self.gt)
         if self.captions:
-            cap_ids = _Ids()
+            cap_ids = Ids()
             cap_ids.used.update(r["id"] for r in annotations)
             for image, cap in self.captions:
                 rec: dict[str, Any] = {}
@@ -463,18 +460,6 @@ class _CocoWriter:
         return out
 
 
-def _ungrouped(a: Annotation) -> Annotation:
-    from dataclasses import replace
-
-    return replace(a, group_id=None)
-
-
-def _shoelace(points: list[tuple[float, float]]) -> float:
-    pts = np.asarray(points, dtype=float)
-    x, y = pts[:, 0], pts[:, 1]
-    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2)
-
-
 def write_coco(
     dataset: Dataset, dst: Path, options: Mapping[str, Any], report: LossReport
 ) -> WriteSummary:
@@ -484,4 +469,5 @@ def write_coco(
     for item in dataset.items:
         writer.write_item(item)
     report.dropped_scenes(dataset.scenes, reason="COCO has no scenes")
+    count_header(dataset.header, report)
     return writer.finish(dst, dataset.header)

@@ -188,8 +188,10 @@ def test_ground_truth_and_predictions_go_to_the_file_the_content_option_names(
         ],
     )
     result = nc.write(nc.Dataset.of([item]), tmp_path / "gt.json", "coco")
-    assert result.report.entries[("prediction", "*")].count("dropped") == 1
-    assert "content=predictions" in result.report.entries[("prediction", "*")].reasons["dropped"]
+    # the prediction is counted under its own kind (the model has no kind "prediction")
+    assert result.report.entries[("box", "*")].count("dropped") == 1
+    assert result.report.entries[("box", "*")].count("kept") == 1
+    assert "content=predictions" in result.report.entries[("box", "*")].reasons["dropped"]
     item2 = copy.deepcopy(item)
     result = nc.write(nc.Dataset.of([item2]), tmp_path / "dt.json", "coco", content="predictions")
     assert orjson.loads((tmp_path / "dt.json").read_bytes()) == [
