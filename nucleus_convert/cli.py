@@ -8,11 +8,14 @@ something both formats can carry.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
@@ -371,10 +374,38 @@ def _print_table(head: list[str], rows: list[list[str]]) -> None:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP, raised in the main thread so that every clean-up runs (the temporary
+    output is removed) before the process exits with 128 + the signal number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    for sig in _STOP_SIGNALS:  # a second signal must not cut the clean-up short
+        signal.signal(sig, signal.SIG_IGN)
+    raise Terminated(signum)
+
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turning our errors into one line and exit status 2."""
+    """Entry point: run the CLI, turning our errors into one line and exit status 2.
+
+    SIGTERM and SIGHUP become :class:`Terminated` and SIGINT ``KeyboardInterrupt``, so an
+    interrupted conversion removes its temporary output before exiting (143, 129, 130).
+    """
+    if threading.current_thread() is threading.main_thread():
+        for sig in _STOP_SIGNALS:
+            signal.signal(sig, _terminate)
     try:
         rc = cli.main(args=argv, prog_name="nucleus-convert", standalone_mode=False)
+    except Terminated as exc:
+        click.echo(f"terminated by {signal.Signals(exc.signum).name}", err=True)
+        sys.exit(128 + exc.signum)
     except NucleusConvertError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)

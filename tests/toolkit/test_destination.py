@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from nucleus_convert.errors import DestinationError
-from nucleus_convert.toolkit.destination import atomic_destination
+from nucleus_convert.toolkit.destination import (
+    atomic_destination,
+    destination_lock,
+    remove_stale_temporaries,
+)
 
 
 def test_the_output_appears_at_the_destination_only_when_the_block_ends(tmp_path: Path) -> None:
@@ -61,3 +68,52 @@ def test_a_non_empty_destination_needs_overwrite_and_a_missing_parent_is_refused
     with atomic_destination(tmp_path / "empty") as target:
         target.mkdir()
     assert (tmp_path / "empty").is_dir()
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_temporaries_of_dead_runs_go_and_those_of_live_runs_stay(tmp_path: Path) -> None:
+    dst = tmp_path / "out"
+    dead = tmp_path / f".out.{_dead_pid()}.abc.partial"
+    live = tmp_path / f".out.{os.getpid()}.def.partial"
+    other = tmp_path / f".other.{_dead_pid()}.abc.partial"
+    for folder in (dead, live, other):
+        folder.mkdir()
+    with destination_lock(dst):
+        assert remove_stale_temporaries(dst) == [dead]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name])
+
+
+def test_an_old_destination_left_by_a_run_killed_while_publishing_is_put_back(
+    tmp_path: Path,
+) -> None:
+    old = tmp_path / ".out.old-0123abcd"
+    old.mkdir()
+    (old / "a.txt").write_text("the user's output")
+    with destination_lock(tmp_path / "out"):
+        assert remove_stale_temporaries(tmp_path / "out") == []
+    assert (tmp_path / "out" / "a.txt").read_text() == "the user's output"
+    old.mkdir()
+    with destination_lock(tmp_path / "out"):
+        assert remove_stale_temporaries(tmp_path / "out") == [old]
+    assert not old.exists()
+
+
+def test_the_lock_refuses_a_second_holder_and_leaves_no_file(tmp_path: Path) -> None:
+    dst = tmp_path / "out"
+    with destination_lock(dst):
+        code = (
+            "import sys; from pathlib import Path\n"
+            "from nucleus_convert.toolkit.destination import destination_lock\n"
+            "try:\n    with destination_lock(Path(sys.argv[1])): pass\n"
+            "except Exception as e: print(type(e).__name__, e)\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(dst)], capture_output=True, text=True, check=True
+        ).stdout
+        assert out.startswith("DestinationError") and "another conversion" in out
+    assert list(tmp_path.iterdir()) == []
