@@ -8,7 +8,8 @@ Conventions assumed:
   An id that cannot be a relative path (empty parts, ``..``, a part starting with ``.``, a
   backslash, a colon or a control character, a part over 200 characters, or one that clashes
   with another id's file on a case-insensitive disk) gets a flat, sanitised name with a short
-  hash instead, reported as ``item.reference_id`` approximated.
+  hash instead, reported as ``item.reference_id`` approximated. Every path is then checked by
+  :func:`~nucleus_convert.toolkit.paths.confined`: nothing is written outside the folder.
 * **File type** (write option ``file_type``): ``pcd`` (default; binary, or ascii with
   ``ascii=true``), ``ply`` (binary little-endian or ascii) or ``bin`` (KITTI velodyne layout:
   little-endian float32 x, y, z, reflectance). Every file holds float32 x, y, z, intensity, so
@@ -27,9 +28,11 @@ Conventions assumed:
   not point clouds (images, items without media) or whose cloud is remote, annotations of
   every kind (with their items), camera parameters, item metadata (except the intensity keys
   the reader gives back for the written file), item extras, scenes, and the header's
-  categories, skeletons and taxonomies. A scene is not a loss when it is exactly the scene the
-  reader makes for one file under its default ``scene=each``: one frame, sensor ``lidar``,
-  reference id ``<item id>-scene``, no metadata or annotations.
+  categories, skeletons, taxonomies and extras. What a file keeps is declared once
+  (:data:`CARRIES`); rows name model kinds and fields (an annotation kind under ``*``,
+  ``item.camera``, ``item.extra``, ``header.extra``...). A scene is not a loss when it is
+  exactly the scene the reader makes for one file under its default ``scene=each``: one
+  frame, sensor ``lidar``, reference id ``<item id>-scene``, no metadata or annotations.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ from nucleus_convert.loss import LossReport
 from nucleus_convert.model import Dataset, Header, ImageMedia, Item, PointCloudMedia, Scene
 from nucleus_convert.registry import WriteSummary
 from nucleus_convert.toolkit.files import is_remote
+from nucleus_convert.toolkit.losses import Carries, FieldLedger
+from nucleus_convert.toolkit.paths import confined
 
 __all__ = ["FILE_TYPES", "INTENSITY_MODES", "restore_intensity", "write_pointcloud"]
 
@@ -60,6 +65,21 @@ _MAX_PART = 200
 _BAD_PART = re.compile(r"[\\:\x00-\x1f\x7f]")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _SCALE = 255.0
+
+CARRIES = Carries.of(
+    "pointcloud",
+    {"item": {"media"}, "header": set()},
+    reasons={
+        ("item", "camera"): "point cloud files carry no camera",
+        ("item", "extra"): "point cloud files carry no item extras",
+        ("header", "extra"): "point cloud files carry no dataset-level fields",
+    },
+    no_kind_reason="point cloud files carry no annotations",
+)
+"""What a point cloud file keeps: the item's points (and its reference id as the file's path,
+the intensity scale in the file's values). Every annotation kind is dropped whole."""
+_HANDLED_ITEM = frozenset({"reference_id", "metadata", "annotations"})
+_HANDLED_HEADER = frozenset({"categories", "skeletons", "taxonomies"})
 
 
 def _reads_back(restored: npt.NDArray[np.float32], inten: npt.NDArray[np.float32]) -> Any:
@@ -111,6 +131,7 @@ class _FolderWriter:
     def __init__(self, dst: Path, options: Mapping[str, Any], report: LossReport) -> None:
         self.dst = dst
         self.report = report
+        self.ledger = FieldLedger(report, CARRIES)
         self.file_type: str = options.get("file_type") or "pcd"
         self.ascii = bool(options.get("ascii"))
         self.intensity: str = options.get("intensity") or "source"
@@ -175,7 +196,7 @@ class _FolderWriter:
 
     def _drop_annotations(self, item: Item, reason: str, where: str) -> None:
         for ann in item.annotations:
-            self.report.dropped(ann.kind, reason=reason, example=where)
+            self.ledger.drop(ann, where, reason)
 
     def write_item(self, item: Item) -> None:
         ref = item.reference_id
@@ -215,7 +236,7 @@ class _FolderWriter:
                 points = restored
                 expected = intensity_metadata(self.source_field, _SCALE)
         rel = self._relpath(ref, where)
-        target = self.dst / rel
+        target = confined(self.dst, rel, record=where)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._writer()(points, target)
@@ -238,15 +259,10 @@ class _FolderWriter:
                 "given back by the reader)",
                 example=f"{where}: {', '.join(lost)}",
             )
-        if item.camera is not None:
-            self.report.dropped(
-                "item", "camera", reason="point cloud files carry no camera", example=where
-            )
-        for key in sorted(item.extra):
-            self.report.dropped(
-                "item", key, reason="point cloud files carry no item extras", example=where
-            )
-        self._drop_annotations(item, "point cloud files carry no annotations", where)
+        self.ledger.fields(item, where, handled=_HANDLED_ITEM)
+        for ann in item.annotations:
+            taken = self.ledger.take(ann, where)
+            assert not taken, "CARRIES declares no annotation kind"
 
     # -- scenes and header
 
@@ -276,6 +292,7 @@ class _FolderWriter:
             ("taxonomies", len(header.taxonomies)),
         ):
             self.report.dropped("header", what, n, reason=f"point cloud files carry no {what}")
+        self.ledger.fields(header, "header", handled=_HANDLED_HEADER)
         self.summary.files = sorted(self.top)
         return self.summary
 

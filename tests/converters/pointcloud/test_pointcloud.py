@@ -460,6 +460,7 @@ def test_writer_counts_everything_it_cannot_carry(tmp_path: Path) -> None:
         ("header", "categories"): 3,
         ("header", "skeletons"): 1,
         ("header", "taxonomies"): 1,
+        ("header", "extra"): 1,  # the dataset-level fields
     }
 
 
