@@ -33,7 +33,17 @@ from typing import Any
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import ANNOTATION_KINDS, Annotation, Header, Item, Scene
 
-__all__ = ["RECORD_KINDS", "Carries", "FieldLedger", "holds_value", "record_fields"]
+__all__ = [
+    "RECORD_KINDS",
+    "SKIPPED_KIND",
+    "Carries",
+    "FieldLedger",
+    "drop_metadata",
+    "holds_value",
+    "loss_row_problem",
+    "metadata_field",
+    "record_fields",
+]
 
 _RECORD_CLASSES: dict[str, type[Any]] = {
     **ANNOTATION_KINDS,
@@ -43,6 +53,10 @@ _RECORD_CLASSES: dict[str, type[Any]] = {
 }
 RECORD_KINDS: tuple[str, ...] = tuple(_RECORD_CLASSES)
 """Every kind a loss row may name: the annotation kinds, then ``item``, ``scene``, ``header``."""
+
+SKIPPED_KIND = "record"
+"""The kind of a skipped source record a reader could not tell the kind of
+(:meth:`LossReport.skip`'s default); its rows name the whole record (field ``*``)."""
 
 _NEVER_COUNTED = frozenset({"prediction", "source"})
 """Fields that are not data to keep: an annotation's ``prediction`` flag restates its ``score``
@@ -187,3 +201,45 @@ def _kind_of(record: Annotation | Item | Scene | Header) -> str:
     if isinstance(record, Header):
         return "header"
     raise TypeError(f"not a model record: {type(record).__name__}")
+
+
+def metadata_field(key: str) -> str:
+    """The loss-row field of one metadata key: ``metadata.<key>``."""
+    return f"metadata.{key}"
+
+
+def drop_metadata(
+    report: LossReport, kind: str, keys: Iterable[str], *, reason: str, where: str
+) -> int:
+    """Count metadata keys a format cannot hold as dropped, one row per key.
+
+    The one spelling every writer uses: ``(kind, "metadata.<key>")`` with ``kind`` the record
+    kind holding the metadata (``item`` or ``scene``), ``reason`` the format's reason and
+    ``where`` the record (for example ``"item 'a'"``) as the example. Keys are counted in
+    sorted order; returns how many were counted. A writer that drops keys this way names
+    ``metadata`` in :meth:`FieldLedger.fields`' ``handled``.
+    """
+    names = sorted(keys)
+    for key in names:
+        report.dropped(kind, metadata_field(key), reason=reason, example=where)
+    return len(names)
+
+
+def loss_row_problem(kind: str, field: str) -> str | None:
+    """Why a loss row ``(kind, field)`` does not name the model, or ``None`` when it does.
+
+    A row names a record kind of :data:`RECORD_KINDS` (or :data:`SKIPPED_KIND` for a skipped
+    source record, whole: field ``*``) and ``*`` (the whole record), a model field of that
+    kind (:func:`record_fields`), or a dotted refinement of one (``metadata.<key>``,
+    ``categories.source_id``).
+    """
+    if kind == SKIPPED_KIND:
+        return None if field == "*" else f"a skipped {SKIPPED_KIND} is counted whole (field *)"
+    if kind not in _RECORD_CLASSES:
+        return f"{kind!r} is not a model record kind ({', '.join(RECORD_KINDS)})"
+    if field == "*":
+        return None
+    head = field.split(".", 1)[0]
+    if head not in record_fields(kind):
+        return f"{field!r} is not a field of {kind} ({', '.join(record_fields(kind))})"
+    return None
