@@ -7,7 +7,7 @@ coordinate arithmetic :mod:`.coords`.
 from __future__ import annotations
 
 from nucleus_convert import Format, Option, Registrar, choice, flag, hookimpl
-from nucleus_convert_yolo.layout import detect
+from nucleus_convert_yolo.find import detect
 from nucleus_convert_yolo.options import IMAGES, ON_ERROR, TASKS
 from nucleus_convert_yolo.read import read_yolo
 from nucleus_convert_yolo.write import write_yolo

@@ -47,8 +47,9 @@ from nucleus_convert_yolo.coords import (
     parse_number,
     point_from_normalised,
 )
+from nucleus_convert_yolo.find import find_layout
 from nucleus_convert_yolo.images import image_size
-from nucleus_convert_yolo.layout import Entry, Layout, find_layout, label_candidates, orphan_labels
+from nucleus_convert_yolo.layout import Entry, Layout, label_candidates, orphan_labels
 
 __all__ = ["SUBSET_KEY", "parse_label_line", "read_yolo"]
 

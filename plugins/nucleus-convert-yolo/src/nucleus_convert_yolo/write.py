@@ -60,8 +60,8 @@ from nucleus_convert import (
 )
 from nucleus_convert_yolo.coords import box_to_normalised, point_to_normalised
 from nucleus_convert_yolo.images import image_size, is_image
-from nucleus_convert_yolo.layout import RESERVED_YAML_KEYS
 from nucleus_convert_yolo.read import SUBSET_KEY
+from nucleus_convert_yolo.ultralytics import RESERVED_YAML_KEYS
 
 __all__ = ["write_yolo"]
 
