@@ -1,9 +1,11 @@
-"""The values the format's one-of options accept (parsed by :func:`nucleus_convert.choice`)."""
+"""The values the writer's ``task`` option accepts (parsed by :func:`nucleus_convert.choice`).
+
+The reader's ``on_error`` and the writer's ``images`` options are the toolkit's own
+(:func:`nucleus_convert.toolkit.on_error_option`, :data:`nucleus_convert.toolkit.IMAGE_MODES`).
+"""
 
 from __future__ import annotations
 
-__all__ = ["IMAGES", "ON_ERROR", "TASKS"]
+__all__ = ["TASKS"]
 
-ON_ERROR = ("raise", "skip")
 TASKS = ("auto", "detect", "segment")
-IMAGES = ("copy", "symlink", "none")

@@ -7,8 +7,9 @@ coordinate arithmetic :mod:`.coords`.
 from __future__ import annotations
 
 from nucleus_convert import Format, Option, Registrar, choice, flag, hookimpl
+from nucleus_convert.toolkit import IMAGE_MODES, on_error_option
 from nucleus_convert_yolo.find import detect
-from nucleus_convert_yolo.options import IMAGES, ON_ERROR, TASKS
+from nucleus_convert_yolo.options import TASKS
 from nucleus_convert_yolo.read import read_yolo
 from nucleus_convert_yolo.write import write_yolo
 
@@ -24,12 +25,7 @@ FORMAT = Format(
     read=read_yolo,
     write=write_yolo,
     read_options=(
-        Option(
-            "on_error",
-            "raise (default) or skip images whose labels are malformed",
-            choice(*ON_ERROR),
-            "raise",
-        ),
+        on_error_option("images whose labels are malformed"),
         Option(
             "snap",
             "true (default): each pixel value is the shortest decimal within the file's own "
@@ -50,7 +46,7 @@ FORMAT = Format(
         Option(
             "images",
             "copy (default), symlink or none: the local images into images/<subset>/",
-            choice(*IMAGES),
+            choice(*IMAGE_MODES),
             "copy",
         ),
     ),

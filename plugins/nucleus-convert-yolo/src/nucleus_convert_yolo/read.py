@@ -41,6 +41,7 @@ from nucleus_convert import (
     LossReport,
     Polygon,
 )
+from nucleus_convert.toolkit import OnError
 from nucleus_convert_yolo.coords import (
     Exact,
     box_from_normalised,
@@ -127,12 +128,12 @@ def parse_label_line(
 
 class _Reader:
     def __init__(self, src: Path, options: Mapping[str, Any]) -> None:
-        self.skip = options.get("on_error") == "skip"
+        self.losses = LossReport()
+        self.on_error = OnError.from_options(options, self.losses)
         snap = options.get("snap")
         self.snap = True if snap is None else bool(snap)
         self.layout: Layout = find_layout(src)
         self.names = self.layout.names
-        self.losses = LossReport()
         self.labels: dict[int, Path | None] = {}
         used: set[Path] = set()
         for n, entry in enumerate(self.layout.entries):
@@ -146,9 +147,7 @@ class _Reader:
             err = InputError(
                 "label file with no image, so no size to de-normalise with", path=orphan
             )
-            if not self.skip:
-                raise err
-            self.losses.skip(err, kind="item")
+            self.on_error.handle(err, "item")
         renamed = [e for e in self.layout.entries if e.renamed_from is not None]
         if renamed:
             self.losses.approximated(
@@ -171,13 +170,10 @@ class _Reader:
         return dataset
 
     def _items(self) -> Iterator[Item]:
-        for n, entry in enumerate(self.layout.entries):
-            try:
-                yield self._item(entry, self.labels[n])
-            except InputError as err:
-                if not self.skip:
-                    raise
-                self.losses.skip(err, kind="item")
+        entries = self.layout.entries
+        return self.on_error.each(
+            range(len(entries)), lambda n: self._item(entries[n], self.labels[n]), "item"
+        )
 
     def _item(self, entry: Entry, label: Path | None) -> Item:
         if not entry.image.is_file():
