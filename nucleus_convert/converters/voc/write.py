@@ -24,35 +24,33 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 from lxml import etree
 
+from nucleus_convert.converters.voc.carried import (
+    CARRIES,
+    CATEGORY_ATTRIBUTES,
+    HANDLED,
+    count_header,
+)
+from nucleus_convert.converters.voc.imagesets import LIST_KEYS, ImageSets
 from nucleus_convert.converters.voc.labels import (
     ACTIONS_KEY,
     COLOR_KEY,
     VOC_ACTIONS,
     VOID_INDEX,
     LabelMap,
-    colormap,
 )
-from nucleus_convert.converters.voc.masks import write_voc_png
+from nucleus_convert.converters.voc.mask_write import MaskWriter, Objects
 from nucleus_convert.converters.voc.schema import (
     ALL_NEGATIVE_KEY,
-    CLASS_MASK_ID,
     DEFAULT_DEPTH,
-    LIST_FAMILIES,
-    OBJECT_DEFAULTS,
-    OBJECT_MASK_ID,
     TAXONOMY,
-    family_key,
 )
-from nucleus_convert.errors import OutputError
+from nucleus_convert.converters.voc.xml_write import XML_NAME, put, writable, write_object
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import (
     Annotation,
@@ -64,23 +62,28 @@ from nucleus_convert.model import (
     ImageMedia,
     Item,
     MultiCategory,
+    PointCloudMedia,
     Polygon,
     Segmentation,
 )
 from nucleus_convert.registry import WriteSummary
-from nucleus_convert.toolkit.files import SafeNames, is_remote, local_image_size
+from nucleus_convert.toolkit.files import SafeNames, local_image_size
+from nucleus_convert.toolkit.images import place_image, regular_local_file
 from nucleus_convert.toolkit.instance_masks import instance_masks_for_nucleus
+from nucleus_convert.toolkit.losses import FieldLedger
+from nucleus_convert.toolkit.paths import confined
 
 __all__ = ["write_voc"]
 
-_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _ITEM_KEYS = ("folder", "source", "owner", "segmented", "depth", ALL_NEGATIVE_KEY)
 _IMAGE_EXTENSIONS = ("jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp")
 _UNSAFE_STEM = re.compile(r"[\s/\\\x00]")
-_LIST_KEYS = tuple(family_key(f) for f in LIST_FAMILIES)
-_STANDARD = ("pose", "truncated", "difficult", "occluded")
-_INSTANCE_COLOURS = colormap()
+_MAX_STEM_BYTES = 200
+"""Longer image ids are mapped to safe names: ``<id>.xml`` must fit a file name (255 bytes)."""
 _DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+_NOT_AN_IMAGE = "a VOC image cannot hold a point cloud: the item and its annotations are left out"
+_PREDICTION = "VOC annotations hold ground truth; predictions are not written"
+_NOT_FOUND = "image file not found here (not copied)"
 
 
 def _labelmap_for(header: Header) -> LabelMap:
@@ -97,63 +100,26 @@ def _labelmap_for(header: Header) -> LabelMap:
     return labelmap
 
 
-def _coord(value: float) -> str:
-    rounded = round(float(value), 9)
-    if rounded.is_integer():
-        return str(int(rounded))
-    return repr(rounded)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(int(value))
-    if isinstance(value, float) and not math.isfinite(value):
-        raise OutputError(f"{value} cannot be written to VOC XML")
-    return str(value)
-
-
-def _put(parent: etree._Element, tag: str, value: Any) -> None:
-    """``<tag>value</tag>``; a dict nests, a list repeats the tag."""
-    if isinstance(value, list):
-        for v in value:
-            _put(parent, tag, v)
-        return
-    el = etree.SubElement(parent, tag)
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _put(el, str(k), v)
-    else:
-        el.text = _text(value)
-
-
-def _writable(value: Any) -> bool:
-    """True when ``value`` can be spelled as XML elements (tags that are XML names)."""
-    if isinstance(value, dict):
-        return all(
-            isinstance(k, str) and _XML_NAME.fullmatch(k) and _writable(v) for k, v in value.items()
-        )
-    if isinstance(value, list):
-        return all(_writable(v) and not isinstance(v, list) for v in value)
-    return value is None or isinstance(value, str | int | float)
-
-
 class _VocWriter:
+    """Writes one item's XML, masks and image at a time; the lists and the label map in
+    :meth:`finish`. Every path it creates is confined under ``dst``."""
+
     def __init__(
         self, dst: Path, header: Header, options: Mapping[str, Any], report: LossReport
     ) -> None:
         self.dst = dst
         self.header = header
         self.report = report
+        self.ledger = FieldLedger(report, CARRIES)
         self.summary = WriteSummary()
         self.labelmap = _labelmap_for(header)
-        self.subset = str(options.get("subset") or "default")
         self.polygons_as_boxes = bool(options.get("polygons_as_boxes"))
         self.copy_images = options.get("images") == "copy"
         self.names = SafeNames()
         self.stems: set[str] = set()
         self.image_names = SafeNames()
-        self.lists: dict[str, list[str]] = {}
-        self.class_rows: dict[str, list[tuple[str, dict[str, int]]]] = {}
+        self.imagesets = ImageSets(str(options.get("subset") or "default"))
+        self.masks = MaskWriter(self.labelmap, report, self.summary, self._png)
         self.made: set[str] = set()
         self.category_by_name: dict[str, Category] = {}
         self.indexed = -1
@@ -161,19 +127,32 @@ class _VocWriter:
     # ------------------------------------------------------------------ files
 
     def _dir(self, rel: str) -> Path:
-        path = self.dst / rel
+        path = confined(self.dst, rel)
         if rel not in self.made:
             path.mkdir(parents=True, exist_ok=True)
             self.made.add(rel)
         return path
 
-    def _list(self, family: str, name: str, line: str) -> None:
-        self.lists.setdefault(f"ImageSets/{family}/{name}.txt", []).append(line)
+    def _file(self, folder: str, name: str, where: str) -> Path:
+        """``folder/name`` under the destination (the folder made), confined."""
+        self._dir(folder)
+        return confined(self.dst, f"{folder}/{name}", record=where)
+
+    def _png(self, folder: str, stem: str) -> Path:
+        return self._file(folder, f"{stem}.png", f"image {stem!r}")
 
     # ------------------------------------------------------------------ items
 
     def write_item(self, item: Item) -> None:
+        """Write the item's XML, masks, list lines and (``images=copy``) image; a point-cloud
+        item is counted as dropped with its annotations and not written."""
         where = f"item {item.reference_id!r}"
+        if isinstance(item.media, PointCloudMedia):
+            self.ledger.drop(item, where, _NOT_AN_IMAGE)
+            for ann in item.annotations:
+                self.report.dropped(ann.kind, reason=_NOT_AN_IMAGE, example=where)
+            return
+        self.ledger.fields(item, where, handled=HANDLED["item"])
         stem = self._stem(item.reference_id)
         if stem != item.reference_id:
             self.report.approximated(
@@ -186,34 +165,34 @@ class _VocWriter:
         annotations = instance_masks_for_nucleus(
             item, "segmentation", self.report, why="VOC keeps one object PNG per image"
         )
-        kept: list[Annotation] = []
-        for ann in annotations:
-            if ann.prediction:
-                self.report.dropped(
-                    ann.kind,
-                    reason="VOC annotations hold ground truth; predictions are not written",
-                    example=where,
-                )
-            else:
-                kept.append(ann)
+        kept = self._ground_truth(annotations, where)
         objects = self._objects(kept, where)
         size = _image_size(item)
         segmentations = [a for a in kept if isinstance(a, Segmentation)]
-        segmented = self._write_masks(segmentations, size, stem, objects, where)
+        segmented = self.masks.write(segmentations, size, stem, objects, where)
         classes = self._classes(kept, where)
-        for ann in kept:
-            if not isinstance(ann, Box | Polygon | Segmentation | ImageCategory | MultiCategory):
-                self.report.dropped(
-                    ann.kind, reason="Pascal VOC has no such annotation", example=where
-                )
         self._write_xml(item, stem, size, objects, segmented, where)
         self._write_lists(item, stem, objects, segmented, classes)
         if self.copy_images:
             self._copy_image(item, where)
         self.summary.add("images")
 
+    def _ground_truth(self, annotations: list[Annotation], where: str) -> list[Annotation]:
+        """The annotations VOC has a place for; predictions and other kinds are counted as
+        dropped, and so is every field of the others that VOC cannot carry."""
+        kept: list[Annotation] = []
+        for ann in annotations:
+            if ann.prediction:
+                self.report.dropped(ann.kind, reason=_PREDICTION, example=where)
+            elif self.ledger.take(ann, where):
+                if self.polygons_as_boxes or not isinstance(ann, Polygon):
+                    self.ledger.fields(ann, where, handled=HANDLED.get(ann.kind, ()))
+                kept.append(ann)
+        return kept
+
     def _stem(self, ref: str) -> str:
-        """The reference id as the VOC image id (file stem and list entry) when it can be one."""
+        """The reference id as the VOC image id (file stem and list entry) when it can be one,
+        else a safe name (SafeNames) that no other item has."""
         base, dot, ext = ref.rpartition(".")
         if dot and base and ext.lower() in _IMAGE_EXTENSIONS:
             ref = base
@@ -221,6 +200,7 @@ class _VocWriter:
             ref
             and not ref.startswith(".")
             and not _UNSAFE_STEM.search(ref)
+            and len(ref.encode("utf-8", "surrogatepass")) <= _MAX_STEM_BYTES
             and ref not in self.stems
         ):
             self.stems.add(ref)
@@ -229,7 +209,10 @@ class _VocWriter:
         self.stems.add(stem)
         return stem
 
-    def _objects(self, anns: list[Annotation], where: str) -> list[tuple[Box, list[Box]]]:
+    def _objects(self, anns: list[Annotation], where: str) -> Objects:
+        """The XML objects: one per group (or ungrouped box), its main box the one whose id is
+        the group id, else the first; polygon-only groups are dropped or, with
+        ``polygons_as_boxes``, written as their bounding box."""
         groups: dict[str, list[Annotation]] = {}
         singles: list[list[Annotation]] = []
         for ann in anns:
@@ -239,51 +222,75 @@ class _VocWriter:
                 singles.append([ann])
             else:
                 groups.setdefault(ann.group_id, []).append(ann)
-        objects: list[tuple[Box, list[Box]]] = []
-        for group, members in [*((g, m) for g, m in groups.items()), *((None, m) for m in singles)]:
-            boxes = [m for m in members if isinstance(m, Box)]
-            polygons = [m for m in members if isinstance(m, Polygon)]
-            main = next((b for b in boxes if b.id is not None and b.id == group), None)
-            if main is None and boxes:
-                main = boxes[0]
-            if main is None and polygons and self.polygons_as_boxes:
-                main = _polygons_box(polygons, group)
-                self.report.approximated(
-                    "polygon",
-                    n=len(polygons),
-                    reason="written as the bounding box of the object's polygons "
-                    "(polygons_as_boxes)",
-                    example=where,
-                )
-            elif polygons:
-                self.report.dropped(
-                    "polygon",
-                    n=len(polygons),
-                    reason="VOC detection XML has no polygons (-w polygons_as_boxes=true writes "
-                    "their bounding box)",
-                    example=where,
-                )
-            if main is None:
-                continue
-            objects.append((main, [b for b in boxes if b is not main]))
-            self.summary.add("objects")
+        objects: Objects = []
+        for group, members in [*groups.items(), *((None, m) for m in singles)]:
+            found = self._object_of(group, members, where)
+            if found is not None:
+                objects.append(found)
+                self.summary.add("objects")
         return objects
 
-    def _classes(self, anns: list[Annotation], where: str) -> dict[str, int]:
-        values: dict[str, int] = {}
-        for ann in anns:
-            if isinstance(ann, ImageCategory | MultiCategory):
-                if ann.taxonomy not in (TAXONOMY, None):
+    def _object_of(
+        self, group: str | None, members: list[Annotation], where: str
+    ) -> tuple[Box, list[Box]] | None:
+        boxes = [m for m in members if isinstance(m, Box)]
+        polygons = [m for m in members if isinstance(m, Polygon)]
+        main = next((b for b in boxes if b.id is not None and b.id == group), None)
+        if main is None and boxes:
+            main = boxes[0]
+        if main is None and polygons and self.polygons_as_boxes:
+            main = _polygons_box(polygons, group)
+            self.report.approximated(
+                "polygon",
+                n=len(polygons),
+                reason="written as the bounding box of the object's polygons (polygons_as_boxes)",
+                example=where,
+            )
+            for p in polygons[1:]:
+                if p.attributes and p.attributes != polygons[0].attributes:
                     self.report.dropped(
-                        ann.kind,
-                        reason=f"VOC classification lists hold taxonomy {TAXONOMY!r} only",
+                        "polygon",
+                        "attributes",
+                        reason="a polygon written as a box keeps the first polygon's attributes",
                         example=where,
                     )
-                    continue
-                labels = ann.labels if isinstance(ann, MultiCategory) else [ann.label]
-                value = 0 if ann.attributes.get("difficult") else 1
-                for label in labels:
-                    values[label] = value
+        elif polygons:
+            self.report.dropped(
+                "polygon",
+                n=len(polygons),
+                reason="VOC detection XML has no polygons (-w polygons_as_boxes=true writes "
+                "their bounding box)",
+                example=where,
+            )
+        if main is None:
+            return None
+        return main, [b for b in boxes if b is not main]
+
+    def _classes(self, anns: list[Annotation], where: str) -> dict[str, int]:
+        """Classification values (1, or 0 when ``difficult``) of the ``voc_classes`` image
+        categories; other taxonomies and attributes other than ``difficult`` are counted."""
+        values: dict[str, int] = {}
+        for ann in anns:
+            if not isinstance(ann, ImageCategory | MultiCategory):
+                continue
+            if ann.taxonomy not in (TAXONOMY, None):
+                self.report.dropped(
+                    ann.kind,
+                    reason=f"VOC classification lists hold taxonomy {TAXONOMY!r} only",
+                    example=where,
+                )
+                continue
+            if set(ann.attributes) - CATEGORY_ATTRIBUTES:
+                self.report.dropped(
+                    ann.kind,
+                    "attributes",
+                    reason=CARRIES.reason(ann.kind, "attributes"),
+                    example=where,
+                )
+            labels = ann.labels if isinstance(ann, MultiCategory) else [ann.label]
+            value = 0 if ann.attributes.get("difficult") else 1
+            for label in labels:
+                values[label] = value
         return values
 
     # ------------------------------------------------------------------ XML
@@ -307,23 +314,23 @@ class _VocWriter:
         item: Item,
         stem: str,
         size: tuple[int, int] | None,
-        objects: list[tuple[Box, list[Box]]],
+        objects: Objects,
         segmented: bool,
         where: str,
     ) -> None:
         md = item.metadata
         root = etree.Element("annotation")
         if "folder" in md:
-            _put(root, "folder", md["folder"])
-        _put(root, "filename", self._filename(item, stem))
+            put(root, "folder", md["folder"])
+        put(root, "filename", self._filename(item, stem))
         for key in ("source", "owner"):
             if key in md:
                 self._item_field(root, key, md[key], where)
         if size is not None:
             el = etree.SubElement(root, "size")
-            _put(el, "width", size[0])
-            _put(el, "height", size[1])
-            _put(el, "depth", md.get("depth", DEFAULT_DEPTH))
+            put(el, "width", size[0])
+            put(el, "height", size[1])
+            put(el, "depth", md.get("depth", DEFAULT_DEPTH))
         else:
             self.report.dropped(
                 "item",
@@ -332,18 +339,22 @@ class _VocWriter:
                 example=where,
             )
         if "segmented" in md or segmented:
-            _put(root, "segmented", md.get("segmented", int(segmented)))
+            put(root, "segmented", md.get("segmented", int(segmented)))
         for key, value in md.items():
-            if key not in _ITEM_KEYS and key not in _LIST_KEYS:
+            if key not in _ITEM_KEYS and key not in LIST_KEYS:
                 self._item_field(root, key, value, where)
         for main, parts in objects:
-            self._object(root, main, parts, where)
+            spec = self.labelmap.get(main.label)
+            for part in parts:
+                if spec is not None and part.label not in spec.parts:
+                    spec.parts.append(part.label)
+            write_object(root, main, parts, self._actions_for(main.label), self.report, where)
         data = etree.tostring(root, pretty_print=True, encoding="UTF-8", xml_declaration=False)
-        (self._dir("Annotations") / f"{stem}.xml").write_bytes(_DECLARATION + data)
+        self._file("Annotations", f"{stem}.xml", where).write_bytes(_DECLARATION + data)
 
     def _item_field(self, root: etree._Element, key: str, value: Any, where: str) -> None:
-        if _XML_NAME.fullmatch(key) and not key.lower().startswith("xml") and _writable(value):
-            _put(root, key, value)
+        if XML_NAME.fullmatch(key) and not key.lower().startswith("xml") and writable(value):
+            put(root, key, value)
         else:
             self.report.dropped(
                 "item",
@@ -352,49 +363,6 @@ class _VocWriter:
                 example=where,
             )
 
-    def _object(self, root: etree._Element, box: Box, parts: list[Box], where: str) -> None:
-        obj = etree.SubElement(root, "object")
-        _put(obj, "name", box.label)
-        attrs = dict(box.attributes)
-        for key in _STANDARD:
-            if key in attrs:
-                _put(obj, key, attrs.pop(key))
-            elif key in OBJECT_DEFAULTS:
-                _put(obj, key, OBJECT_DEFAULTS[key])
-        _bndbox(obj, box)
-        spec = self.labelmap.get(box.label)
-        for part in parts:
-            if spec is not None and part.label not in spec.parts:
-                spec.parts.append(part.label)
-            el = etree.SubElement(obj, "part")
-            _put(el, "name", part.label)
-            _bndbox(el, part)
-            for key, value in part.attributes.items():
-                if _XML_NAME.fullmatch(key) and _writable(value):
-                    _put(el, key, value)
-                else:
-                    self.report.dropped("box", f"part attribute {key}", example=where)
-        actions = self._actions_for(box.label)
-        chosen = [k for k in attrs if k in actions]
-        if chosen:
-            el = etree.SubElement(obj, "actions")
-            for key in chosen:
-                _put(el, key, attrs.pop(key))
-        scalars = {k: v for k, v in attrs.items() if v is None or isinstance(v, str | int | float)}
-        if scalars:
-            el = etree.SubElement(obj, "attributes")
-            for key, value in scalars.items():
-                attribute = etree.SubElement(el, "attribute")
-                _put(attribute, "name", key)
-                _put(attribute, "value", "" if value is None else value)
-        for key, value in attrs.items():
-            if key in scalars:
-                continue
-            if _XML_NAME.fullmatch(key) and _writable(value):
-                _put(obj, key, value)
-            else:
-                self.report.dropped("box", f"attribute {key}", example=where)
-
     def _filename(self, item: Item, stem: str) -> str:
         if isinstance(item.media, ImageMedia) and item.media.path:
             name = item.media.path.replace("\\", "/").rsplit("/", 1)[-1]
@@ -402,251 +370,51 @@ class _VocWriter:
                 return name
         return f"{stem}.jpg"
 
-    # ------------------------------------------------------------------ masks
-
-    def _write_masks(
-        self,
-        segmentations: list[Segmentation],
-        size: tuple[int, int] | None,
-        stem: str,
-        objects: list[tuple[Box, list[Box]]],
-        where: str,
-    ) -> bool:
-        class_seg: Segmentation | None = None
-        object_seg: Segmentation | None = None
-        for seg in segmentations:
-            if _is_instance(seg, self.labelmap):
-                if object_seg is None:
-                    object_seg = seg
-                    continue
-            elif class_seg is None:
-                class_seg = seg
-                continue
-            self.report.dropped(
-                "segmentation",
-                reason="VOC keeps one class and one object mask per image",
-                example=where,
-            )
-        if class_seg is None and object_seg is None:
-            return False
-        written = False
-        if object_seg is not None:
-            arr = self._load(object_seg, size, where)
-            if arr is not None:
-                lut_obj = self._instance_lut(object_seg, objects, where)
-                self._save(lut_obj[arr], "SegmentationObject", stem, _INSTANCE_COLOURS)
-                if class_seg is None:
-                    self._save(self._class_lut(object_seg)[arr], "SegmentationClass", stem)
-                written = True
-        if class_seg is not None:
-            arr = self._load(class_seg, size, where)
-            if arr is not None:
-                self._save(self._class_lut(class_seg)[arr], "SegmentationClass", stem)
-                written = True
-        for seg in (s for s in (class_seg, object_seg) if s is not None):
-            if seg.attributes:
-                self.report.dropped("segmentation", "attributes", example=where)
-            if any(s.attributes for s in seg.segments):
-                self.report.dropped(
-                    "segmentation",
-                    "segment attributes",
-                    reason="VOC masks carry a class or an instance number per pixel only",
-                    example=where,
-                )
-        return written
-
-    def _load(
-        self, seg: Segmentation, size: tuple[int, int] | None, where: str
-    ) -> npt.NDArray[Any] | None:
-        if not seg.mask.is_local():
-            self.report.dropped(
-                "segmentation", "mask", reason="mask pixels are not available here", example=where
-            )
-            return None
-        arr = np.asarray(seg.mask.load())
-        if size is not None and arr.shape != (size[1], size[0]):
-            raise OutputError(
-                f"{where}: segmentation mask is {arr.shape[1]}x{arr.shape[0]} but the image is "
-                f"{size[0]}x{size[1]}"
-            )
-        if arr.size and int(arr.max()) > VOID_INDEX:
-            raise OutputError(f"{where}: segmentation index {int(arr.max())} exceeds 255")
-        return arr
-
-    def _class_lut(self, seg: Segmentation) -> npt.NDArray[np.uint8]:
-        lut = np.zeros(256, dtype=np.uint8)
-        for s in seg.segments:
-            spec = self.labelmap.get(s.label)
-            if spec is None:
-                try:
-                    spec = self.labelmap.add(s.label)
-                except ValueError as exc:
-                    raise OutputError(f"segment {s.label!r}: {exc}") from None
-            lut[s.index] = spec.index
-        return lut
-
-    def _instance_lut(
-        self, seg: Segmentation, objects: list[tuple[Box, list[Box]]], where: str
-    ) -> npt.NDArray[np.uint8]:
-        lut = np.zeros(256, dtype=np.uint8)
-        void = self.labelmap.void
-        background = self.labelmap.at(0)
-        instances = [
-            s
-            for s in seg.segments
-            if not (void is not None and s.label == void.name)
-            and not (background is not None and s.label == background.name)
-        ]
-        for s in seg.segments:
-            if void is not None and s.label == void.name:
-                lut[s.index] = VOID_INDEX
-        if seg.id == OBJECT_MASK_ID:  # numbered by VOC already
-            for s in instances:
-                lut[s.index] = s.index
-            return lut
-        position = {
-            box.group_id: k for k, (box, _) in enumerate(objects, 1) if box.group_id is not None
-        }
-        used: set[int] = set()
-        pending = []
-        for s in instances:
-            k = position.get(s.group_id) if s.group_id is not None else None
-            if k is not None and k not in used and k < VOID_INDEX:
-                lut[s.index] = k
-                used.add(k)
-            else:
-                pending.append(s)
-        free = (k for k in range(len(objects) + 1, VOID_INDEX) if k not in used)
-        for s in pending:
-            k = next(free, None)
-            if k is None:
-                raise OutputError(f"{where}: more than 254 instances do not fit a VOC object PNG")
-            lut[s.index] = k
-        if pending:
-            self.report.approximated(
-                "segmentation",
-                "instance order",
-                n=len(pending),
-                reason="instances with no box of their own are numbered after the XML objects",
-                example=where,
-            )
-        return lut
-
-    def _save(
-        self,
-        arr: npt.NDArray[Any],
-        folder: str,
-        stem: str,
-        colours: npt.NDArray[np.uint8] | None = None,
-    ) -> None:
-        table = self.labelmap.colour_table() if colours is None else colours
-        write_voc_png(arr, self._dir(folder) / f"{stem}.png", table)
-        self.summary.add(f"{folder} masks")
-
-    # ------------------------------------------------------------------ lists
+    # ------------------------------------------------------------------ lists and images
 
     def _write_lists(
         self,
         item: Item,
         stem: str,
-        objects: list[tuple[Box, list[Box]]],
+        objects: Objects,
         segmented: bool,
         classes: dict[str, int],
     ) -> None:
-        md = item.metadata
-        from_voc = any(key in md for key in _LIST_KEYS)
-        for family in LIST_FAMILIES:
-            entries = md.get(family_key(family))
-            if not from_voc:
-                wanted = {
-                    "Main": True,
-                    "Segmentation": segmented,
-                    "Layout": any(parts for _, parts in objects),
-                    "Action": any(
-                        not self._actions_for(box.label).isdisjoint(box.attributes)
-                        for box, _ in objects
-                    ),
-                }[family]
-                entries = [self.subset] if wanted else []
-            if not isinstance(entries, list):
-                continue
-            for entry in entries:
-                name, _, rest = str(entry).partition(":")
-                self._list(family, name, f"{stem} {rest}" if rest else stem)
-        if classes or md.get(ALL_NEGATIVE_KEY):
-            subsets = md.get(family_key("Main")) if from_voc else [self.subset]
-            for subset in subsets if isinstance(subsets, list) else []:
-                if ":" not in str(subset):
-                    self.class_rows.setdefault(str(subset), []).append((stem, classes))
+        wanted = {
+            "Main": True,
+            "Segmentation": segmented,
+            "Layout": any(parts for _, parts in objects),
+            "Action": any(
+                not self._actions_for(box.label).isdisjoint(box.attributes) for box, _ in objects
+            ),
+        }
+        self.imagesets.add_item(item.metadata, stem, wanted, classes)
 
     def _copy_image(self, item: Item, where: str) -> None:
+        """Copy a local image file into ``JPEGImages`` under a safe name of its own."""
         media = item.media
-        if (
-            isinstance(media, ImageMedia)
-            and not is_remote(media.path)
-            and Path(media.path).is_file()
-        ):
-            name = self.image_names.name(Path(media.path).stem, Path(media.path).suffix)
-            shutil.copyfile(media.path, self._dir("JPEGImages") / name)
+        source = regular_local_file(media.path) if isinstance(media, ImageMedia) else None
+        if source is None:
+            self.report.dropped("item", "image", reason=_NOT_FOUND, example=where)
+            return
+        name = self.image_names.name(source.stem, source.suffix)
+        problem = place_image(str(source), self._file("JPEGImages", name, where), "copy")
+        if problem is None:
             self.summary.add("images copied")
         else:
-            self.report.dropped(
-                "item", "image", reason="image file not found here (not copied)", example=where
-            )
+            self.report.dropped("item", "image", reason=problem, example=where)
 
     def finish(self) -> None:
+        """Write the lists and the label map (when the labels are not VOC's)."""
         extra = self.header.extra.get("voc")
         extra = extra if isinstance(extra, dict) else {}
-        lists = extra.get("list_files")
-        for family, names in lists.items() if isinstance(lists, dict) else ():
-            if family in LIST_FAMILIES and isinstance(names, list):
-                for name in names:  # lists the source had, even empty ones
-                    self.lists.setdefault(f"ImageSets/{family}/{name}.txt", [])
-        recorded = extra.get("main_class_files")
         default = [s.name for s in self.labelmap.labels if s.index not in (0, VOID_INDEX)]
-        class_files: dict[str, list[str]] = {}
-        if isinstance(recorded, dict) and recorded:
-            # the source's class files, for the subsets it had them for
-            class_files = {str(k): [str(x) for x in v] for k, v in recorded.items()}
-        else:
-            for subset in self.class_rows:
-                class_files.setdefault(subset, list(default))
-        written = {
-            stem for k, rows in self.class_rows.items() if k in class_files for stem, _ in rows
-        }
-        unlisted = {
-            stem: values
-            for k, rows in self.class_rows.items()
-            if k not in class_files
-            for stem, values in rows
-            if stem not in written and values
-        }
-        if unlisted:
-            self.report.dropped(
-                "category",
-                n=sum(len(v) for v in unlisted.values()),
-                reason="the item's subsets had no <class>_<subset>.txt files in the source",
-                example=next(iter(unlisted)),
-            )
-        self.class_rows = {k: v for k, v in self.class_rows.items() if k in class_files}
-        for subset, rows in self.class_rows.items():
-            listed = class_files[subset]
-            for _, values in rows:
-                listed.extend(label for label in values if label not in listed)
-        for subset, labels in class_files.items():
-            rows = self.class_rows.get(subset, [])
-            for label in labels:
-                self.lists[f"ImageSets/Main/{label}_{subset}.txt"] = [
-                    f"{stem} {values.get(label, -1):>2}" for stem, values in rows
-                ]
-        for rel, lines in self.lists.items():
-            path = self.dst / rel
-            self._dir(str(Path(rel).parent))
-            path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        self.imagesets.finish(extra, default, self.report)
+        folders = self.imagesets.write(self.dst)
         if not self.labelmap.is_default():
             (self.dst / "labelmap.txt").write_text(self.labelmap.to_text(), encoding="utf-8")
             self.summary.files.append("labelmap.txt")
-        self.summary.files.extend(sorted(self.made | {str(Path(r).parent) for r in self.lists}))
+        self.summary.files.extend(sorted(self.made | folders))
 
 
 def _image_size(item: Item) -> tuple[int, int] | None:
@@ -657,17 +425,6 @@ def _image_size(item: Item) -> tuple[int, int] | None:
     if media.width and media.height:
         return int(media.width), int(media.height)
     return local_image_size(media.path)
-
-
-def _bndbox(parent: etree._Element, box: Box) -> None:
-    values = (box.x, box.y, box.width, box.height)
-    if not all(math.isfinite(v) for v in values):
-        raise OutputError(f"box {box.id or box.label!r} has a non-finite coordinate")
-    el = etree.SubElement(parent, "bndbox")
-    _put(el, "xmin", _coord(box.x + 1))
-    _put(el, "ymin", _coord(box.y + 1))
-    _put(el, "xmax", _coord(box.x + box.width))
-    _put(el, "ymax", _coord(box.y + box.height))
 
 
 def _polygons_box(polygons: list[Polygon], group: str | None) -> Box:
@@ -687,18 +444,6 @@ def _polygons_box(polygons: list[Polygon], group: str | None) -> Box:
     )
 
 
-def _is_instance(seg: Segmentation, labelmap: LabelMap) -> bool:
-    if seg.id in (OBJECT_MASK_ID, CLASS_MASK_ID):
-        return seg.id == OBJECT_MASK_ID
-    void = labelmap.void
-    labels = [
-        s.label
-        for s in seg.segments
-        if s.index not in (0, VOID_INDEX) and not (void is not None and s.label == void.name)
-    ]
-    return any(s.group_id is not None for s in seg.segments) or len(set(labels)) != len(labels)
-
-
 def write_voc(
     dataset: Dataset, dst: Path, options: Mapping[str, Any], report: LossReport
 ) -> WriteSummary:
@@ -708,5 +453,6 @@ def write_voc(
     for item in dataset.items:
         writer.write_item(item)
     report.dropped_scenes(dataset.scenes, reason="VOC has no scenes")
+    count_header(dataset.header, report)
     writer.finish()
     return writer.summary
