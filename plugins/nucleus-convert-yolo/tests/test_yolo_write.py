@@ -200,7 +200,7 @@ def test_coco_file_to_yolo(tmp_path: Path) -> None:
     )
     assert (tmp_path / "out" / "labels" / "train" / "a.txt").read_text().count("\n") == 1
     assert _reasons(result.report, "box")["dropped"].startswith("the object is written as its")
-    assert result.report.entries[("header", "category id")].count("dropped") == 2
+    assert result.report.entries[("header", "categories.source_id")].count("dropped") == 2
     assert result.report.entries[("item", "reference_id")].count("approximated") == 1
     data = yaml.safe_load((tmp_path / "out" / "data.yaml").read_text())
     assert data["names"] == {0: "cat", 1: "dog"}
@@ -279,17 +279,17 @@ def test_everything_yolo_cannot_carry_is_counted(tmp_path: Path) -> None:
         ("category", "*", "dropped"),
         ("box", "track_id", "dropped"),
         ("box", "extra", "dropped"),
-        ("item", "metadata", "dropped"),
+        ("item", "metadata.weather", "dropped"),
         ("item", "camera", "dropped"),
-        ("item", "image", "dropped"),  # a URL: not copied
+        ("item", "media", "dropped"),  # a URL: not copied
         ("item", "*", "dropped"),  # the point cloud
         ("cuboid", "*", "dropped"),
         ("scene", "*", "dropped"),
         ("scene_category", "*", "dropped"),
-        ("header", "category id", "dropped"),
-        ("header", "supercategory", "dropped"),
-        ("header", "skeleton", "dropped"),
-        ("header", "taxonomy", "dropped"),
+        ("header", "categories.source_id", "dropped"),
+        ("header", "categories.supercategory", "dropped"),
+        ("header", "skeletons", "dropped"),
+        ("header", "taxonomies", "dropped"),
     ]:
         assert losses.get(key), (key, losses)
     assert (tmp_path / "out" / "labels" / "val" / "img.txt").read_text().count("\n") == 1
@@ -306,7 +306,13 @@ def test_geometry_outside_the_image_is_clipped_or_dropped(tmp_path: Path) -> Non
     ]
     result = _write(nc.Dataset.of([_item(*anns, image=image)]), tmp_path / "out")
     losses = _losses(result.report)
-    assert losses[("box", "geometry", "approximated")] == 1
+    # the first box, clipped: x -4 -> 0, width 20 -> 16, height 20 -> 8 (y kept)
+    assert [f for f in ("x", "y", "width", "height") if ("box", f, "approximated") in losses] == [
+        "x",
+        "width",
+        "height",
+    ]
+    assert losses[("box", "width", "approximated")] == 1
     assert losses[("box", "*", "dropped")] == 2
     assert losses[("polygon", "points", "approximated")] == 1
     (back,) = items(tmp_path / "out").values()
