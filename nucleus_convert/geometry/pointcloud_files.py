@@ -16,8 +16,9 @@ makes up points from uninitialised memory), short lines, words that are not numb
 an unknown DATA kind (read as binary), integers beyond their type (300 in a ``U 1`` intensity
 reads as 44). Its PLY reader stops at the first value it cannot read and then returns the
 points it had not filled, uninitialised, with only a log line. So the PCD and PLY headers are
-parsed here first and the data checked against them, and every such lie is an
-:class:`InputError` naming the file and the header (or data) line at fault (``path:line: ...``).
+parsed first (:mod:`.pcd_header`, :mod:`.ply_header`) and the data checked against them, and
+every such lie is an :class:`InputError` naming the file and the header (or data) line at
+fault (``path:line: ...``).
 
 Intensity: the source field named ``intensity``, ``reflectance``, ``remission``,
 ``scalar_intensity`` or ``i`` (any case), in that order of preference. Float values within 0..1
@@ -34,20 +35,27 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from nucleus_convert.errors import FormatError, InputError, OutputError
+from nucleus_convert.geometry.pcd_header import PcdHeader, check_pcd_data, parse_pcd_header
+from nucleus_convert.geometry.ply_header import (
+    PlyElement,
+    PlyHeader,
+    check_ply_data,
+    parse_ply_header,
+)
 
 __all__ = [
     "PcdHeader",
+    "PlyElement",
     "PlyHeader",
     "PointCloud",
     "parse_pcd_header",
@@ -61,8 +69,6 @@ __all__ = [
 INSTALL_HINT = "pip install 'nucleus-convert[pointcloud]'"
 SUFFIXES = (".bin", ".pcd", ".ply")
 INTENSITY_NAMES = ("intensity", "reflectance", "remission", "scalar_intensity", "i")
-_MAX_HEADER_LINE = 65_536
-_MAX_HEADER_LINES = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,356 +133,8 @@ def _read_bin(path: Path) -> PointCloud:
 
 
 # --------------------------------------------------------------------------------------------
-# PCD
+# PCD and PLY (headers and data checked by .pcd_header and .ply_header first)
 # --------------------------------------------------------------------------------------------
-
-_PCD_KEYS = (
-    "VERSION",
-    "FIELDS",
-    "SIZE",
-    "TYPE",
-    "COUNT",
-    "WIDTH",
-    "HEIGHT",
-    "VIEWPOINT",
-    "POINTS",
-    "DATA",
-)
-_PCD_REQUIRED = ("FIELDS", "SIZE", "TYPE", "WIDTH", "HEIGHT", "POINTS", "DATA")
-_PCD_DATA = ("ascii", "binary", "binary_compressed")
-
-
-@dataclass(frozen=True, slots=True)
-class PcdHeader:
-    """A PCD header as written, with the line (1-based) of every entry.
-
-    ``data_offset`` is the byte offset of the data, just after the ``DATA`` line.
-    """
-
-    fields: tuple[str, ...]
-    sizes: tuple[int, ...]
-    types: tuple[str, ...]
-    counts: tuple[int, ...]
-    width: int
-    height: int
-    points: int
-    data: str
-    viewpoint: tuple[float, ...]
-    version: str | None
-    lines: dict[str, int]
-    data_offset: int
-
-    @property
-    def point_size(self) -> int:
-        """Bytes a point takes in binary data."""
-        return sum(s * c for s, c in zip(self.sizes, self.counts, strict=True))
-
-    @property
-    def values_per_point(self) -> int:
-        """Numbers a point takes in ascii data."""
-        return sum(self.counts)
-
-    def dtype(self) -> np.dtype[Any]:
-        """The numpy dtype of one point of binary data (little-endian, packed)."""
-        kinds = {"F": "f", "U": "u", "I": "i"}
-        return np.dtype(
-            [
-                (f"f{k}_{name}", f"<{kinds[t]}{s}", (c,)) if c > 1 else (name, f"<{kinds[t]}{s}")
-                for k, (name, s, t, c) in enumerate(
-                    zip(self.fields, self.sizes, self.types, self.counts, strict=True)
-                )
-            ]
-        )
-
-
-def _header_lines(stream: BinaryIO, path: Path, what: str) -> Iterator[tuple[int, str, bool]]:
-    """The text lines of a header: (line number, text without the line end, whether the line
-    had its line end: a header line without one was cut short by the end of the file)."""
-    for number in range(1, _MAX_HEADER_LINES + 1):
-        raw = stream.readline(_MAX_HEADER_LINE)
-        if not raw:
-            return
-        complete = raw.endswith(b"\n")
-        if not complete and len(raw) == _MAX_HEADER_LINE:
-            raise InputError(
-                f"{what} header line longer than {_MAX_HEADER_LINE} bytes", path=path, line=number
-            )
-        try:
-            text = raw.decode("ascii")
-        except UnicodeDecodeError:
-            raise InputError(
-                f"not a {what} header: a header line is not ASCII text", path=path, line=number
-            ) from None
-        yield number, text.rstrip("\r\n"), complete
-    raise InputError(f"{what} header has more than {_MAX_HEADER_LINES} lines", path=path)
-
-
-def _ints(words: list[str], path: Path, line: int, key: str, minimum: int) -> tuple[int, ...]:
-    try:
-        values = tuple(int(w) for w in words)
-    except ValueError:
-        raise InputError(
-            f"{key} expects integers, got {' '.join(words)!r}", path=path, line=line
-        ) from None
-    if any(v < minimum for v in values):
-        raise InputError(
-            f"{key} values must be >= {minimum}, got {' '.join(words)!r}", path=path, line=line
-        )
-    return values
-
-
-def parse_pcd_header(stream: BinaryIO, path: Path) -> PcdHeader:
-    """Parse and check the header of a PCD file (``stream`` at its start)."""
-    entries: dict[str, list[str]] = {}
-    lines: dict[str, int] = {}
-    last = 0
-    data_offset = -1
-    for number, text, complete in _header_lines(stream, path, "PCD"):
-        last = number
-        words = text.split()
-        if not complete and (not words or words[0] != "DATA"):
-            break  # cut short: reported below as a truncated header
-        if not words or words[0].startswith("#"):
-            continue
-        key = words[0]
-        if key not in _PCD_KEYS:
-            raise InputError(f"unknown PCD header entry {words[0]!r}", path=path, line=number)
-        if key in entries:
-            raise InputError(
-                f"{key} given twice (first on line {lines[key]})", path=path, line=number
-            )
-        entries[key] = words[1:]
-        lines[key] = number
-        if key == "DATA":
-            data_offset = stream.tell()
-            break
-    if data_offset < 0:
-        raise InputError(
-            "PCD header ends before its DATA line (truncated file?)", path=path, line=max(last, 1)
-        )
-    for key in _PCD_REQUIRED:
-        if key not in entries:
-            raise InputError(f"PCD header has no {key} line", path=path, line=lines["DATA"])
-
-    def one(key: str) -> list[str]:
-        if len(entries[key]) != 1:
-            raise InputError(
-                f"{key} expects one value, got {' '.join(entries[key])!r}",
-                path=path,
-                line=lines[key],
-            )
-        return entries[key]
-
-    fields = tuple(entries["FIELDS"])
-    if not fields:
-        raise InputError("FIELDS lists no field", path=path, line=lines["FIELDS"])
-    if len(set(fields)) != len(fields):
-        raise InputError(
-            f"FIELDS repeats a name: {' '.join(fields)}", path=path, line=lines["FIELDS"]
-        )
-    n = len(fields)
-    sizes = _ints(entries["SIZE"], path, lines["SIZE"], "SIZE", 1)
-    types = tuple(entries["TYPE"])
-    if "COUNT" in entries:
-        counts = _ints(entries["COUNT"], path, lines["COUNT"], "COUNT", 1)
-    else:
-        counts = (1,) * n
-    for key, values in (("SIZE", sizes), ("TYPE", types), ("COUNT", counts)):
-        if len(values) != n:
-            raise InputError(
-                f"{key} has {len(values)} values but FIELDS names {n} fields",
-                path=path,
-                line=lines.get(key, lines["FIELDS"]),
-            )
-    for name, size, kind in zip(fields, sizes, types, strict=True):
-        ok = (kind == "F" and size in (4, 8)) or (kind in ("U", "I") and size in (1, 2, 4, 8))
-        if not ok:
-            raise InputError(
-                f"field {name!r}: TYPE {kind} with SIZE {size} is not a PCD type "
-                "(F: 4 or 8 bytes; U, I: 1, 2, 4 or 8)",
-                path=path,
-                line=lines["TYPE"],
-            )
-    for axis in ("x", "y", "z"):
-        if axis not in fields:
-            raise InputError(
-                f"a point cloud needs x, y and z fields; FIELDS has {' '.join(fields)}",
-                path=path,
-                line=lines["FIELDS"],
-            )
-        k = fields.index(axis)
-        if types[k] != "F" or counts[k] != 1:
-            raise InputError(
-                f"field {axis!r} must be one float (TYPE F, COUNT 1), got TYPE {types[k]} "
-                f"COUNT {counts[k]}",
-                path=path,
-                line=lines["TYPE"] if types[k] != "F" else lines.get("COUNT", lines["FIELDS"]),
-            )
-    (width,) = _ints(one("WIDTH"), path, lines["WIDTH"], "WIDTH", 0)
-    (height,) = _ints(one("HEIGHT"), path, lines["HEIGHT"], "HEIGHT", 0)
-    (points,) = _ints(one("POINTS"), path, lines["POINTS"], "POINTS", 0)
-    if points != width * height:
-        raise InputError(
-            f"POINTS {points} disagrees with WIDTH x HEIGHT = {width} x {height} = "
-            f"{width * height}",
-            path=path,
-            line=lines["POINTS"],
-        )
-    (data,) = one("DATA")
-    if data not in _PCD_DATA:
-        raise InputError(
-            f"unknown DATA kind {data!r}; expected one of {', '.join(_PCD_DATA)}",
-            path=path,
-            line=lines["DATA"],
-        )
-    viewpoint: tuple[float, ...] = (0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0)
-    if "VIEWPOINT" in entries:
-        try:
-            viewpoint = tuple(float(w) for w in entries["VIEWPOINT"])
-        except ValueError:
-            viewpoint = ()
-        if len(viewpoint) != 7:
-            raise InputError(
-                "VIEWPOINT expects 7 numbers (tx ty tz qw qx qy qz)",
-                path=path,
-                line=lines["VIEWPOINT"],
-            )
-    version = " ".join(entries["VERSION"]) if "VERSION" in entries else None
-    return PcdHeader(
-        fields=fields,
-        sizes=sizes,
-        types=types,
-        counts=counts,
-        width=width,
-        height=height,
-        points=points,
-        data=data,
-        viewpoint=viewpoint,
-        version=version,
-        lines=lines,
-        data_offset=data_offset,
-    )
-
-
-_NUMBER = re.compile(
-    r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf)", re.IGNORECASE
-)
-
-
-def _check_pcd_data(
-    stream: BinaryIO, header: PcdHeader, path: Path, file_size: int, intensity: str | None
-) -> None:
-    """Check that the data after the header is what the header says.
-
-    In ascii data an integer-typed intensity must be written as an integer within its type's
-    range: open3d would wrap 300 to 44 in a U 1 field, read 5.7 as 5 and 1e2 as 1.
-    """
-    remaining = file_size - header.data_offset
-    points_line = header.lines["POINTS"]
-    if header.data == "binary":
-        expected = header.points * header.point_size
-        if remaining != expected:
-            raise InputError(
-                f"POINTS {header.points} x {header.point_size} bytes a point = {expected} bytes "
-                f"of binary data, but the file has {remaining}",
-                path=path,
-                line=points_line,
-            )
-        return
-    if header.data == "binary_compressed":
-        sizes = stream.read(8)
-        if len(sizes) < 8:
-            raise InputError(
-                "binary_compressed data ends before its two sizes",
-                path=path,
-                line=header.lines["DATA"],
-            )
-        compressed, uncompressed = (int(v) for v in np.frombuffer(sizes, dtype="<u4"))
-        expected = header.points * header.point_size
-        if uncompressed != expected:
-            raise InputError(
-                f"POINTS {header.points} x {header.point_size} bytes a point = {expected} bytes, "
-                f"but the compressed data says it unpacks to {uncompressed}",
-                path=path,
-                line=points_line,
-            )
-        if remaining - 8 != compressed:
-            raise InputError(
-                f"binary_compressed data says it is {compressed} bytes but the file has "
-                f"{remaining - 8} after the sizes",
-                path=path,
-                line=header.lines["DATA"],
-            )
-        return
-    # ascii: one point a line (blank lines are skipped, as PCL does), values_per_point numbers.
-    try:
-        text = stream.read().decode("ascii")
-    except UnicodeDecodeError:
-        raise InputError(
-            "ascii data holds a byte that is not ASCII", path=path, line=header.lines["DATA"]
-        ) from None
-    rows = [(k, line.split()) for k, line in enumerate(text.splitlines()) if line.strip()]
-    if len(rows) != header.points:
-        raise InputError(
-            f"POINTS {header.points} but the ascii data has {len(rows)} lines",
-            path=path,
-            line=points_line,
-        )
-    first = header.lines["DATA"] + 1
-    _check_words(rows, header.values_per_point, "point", path, first)
-    if intensity is not None:
-        k = header.fields.index(intensity)
-        if header.types[k] in ("U", "I"):
-            column = sum(header.counts[:k])
-            low, high = _int_range(header.types[k], header.sizes[k])
-            _check_integers(rows, column, low, high, intensity, path, first)
-
-
-def _check_words(
-    rows: list[tuple[int, list[str]]], want: int, what: str, path: Path, first: int
-) -> None:
-    """Every row of ascii data (``(index, words)``, file line ``first + index``) has ``want``
-    words, and every word is a decimal number (open3d reads other words as 0)."""
-    for k, words in rows:
-        if len(words) != want:
-            raise InputError(
-                f"ascii {what} has {len(words)} values, the header says {want}",
-                path=path,
-                line=first + k,
-            )
-    if all(_NUMBER.fullmatch(word) for _, words in rows for word in words):
-        return
-    for k, words in rows:
-        for word in words:
-            if not _NUMBER.fullmatch(word):
-                raise InputError(f"not a number: {word!r}", path=path, line=first + k)
-
-
-def _int_range(kind: str, size: int) -> tuple[int, int]:
-    bits = 8 * size
-    return (0, 2**bits - 1) if kind == "U" else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
-
-
-_INTEGER = re.compile(r"[-+]?\d+")
-
-
-def _check_integers(
-    rows: list[tuple[int, list[str]]],
-    column: int,
-    low: int,
-    high: int,
-    name: str,
-    path: Path,
-    first: int,
-) -> None:
-    for k, words in rows:
-        word = words[column]
-        if not _INTEGER.fullmatch(word) or not low <= int(word) <= high:
-            raise InputError(
-                f"{name} {word!r} is not an integer within {low}..{high}, as its type requires",
-                path=path,
-                line=first + k,
-            )
 
 
 def _read_pcd(path: Path) -> PointCloud:
@@ -490,7 +148,7 @@ def _read_pcd(path: Path) -> PointCloud:
                 path=path,
                 line=header.lines.get("COUNT", header.lines["FIELDS"]),
             )
-        _check_pcd_data(stream, header, path, os.fstat(stream.fileno()).st_size, source)
+        check_pcd_data(stream, header, path, os.fstat(stream.fileno()).st_size, source)
     if header.points == 0:
         empty = np.zeros((0, 4), dtype=np.float32)
         return PointCloud(empty, 1.0, source or "none", header.fields)
@@ -498,208 +156,10 @@ def _read_pcd(path: Path) -> PointCloud:
     return _assemble(xyz, inten, source, header.fields, path, dense_hint=True)
 
 
-# --------------------------------------------------------------------------------------------
-# PLY
-# --------------------------------------------------------------------------------------------
-
-_PLY_TYPES = {
-    "char": "i1",
-    "int8": "i1",
-    "uchar": "u1",
-    "uint8": "u1",
-    "short": "i2",
-    "int16": "i2",
-    "ushort": "u2",
-    "uint16": "u2",
-    "int": "i4",
-    "int32": "i4",
-    "uint": "u4",
-    "uint32": "u4",
-    "float": "f4",
-    "float32": "f4",
-    "double": "f8",
-    "float64": "f8",
-}
-_PLY_FORMATS = ("ascii", "binary_little_endian", "binary_big_endian")
-
-
-@dataclass(frozen=True, slots=True)
-class PlyElement:
-    """One ``element`` of a PLY header: its name, count, properties and the line it is on.
-
-    A property is ``(name, type)``; a list property's type is ``"list <count> <item>"``.
-    """
-
-    name: str
-    count: int
-    properties: tuple[tuple[str, str], ...]
-    line: int
-
-
-@dataclass(frozen=True, slots=True)
-class PlyHeader:
-    """A PLY header: format, elements in file order and the byte offset of the data."""
-
-    format: str
-    elements: tuple[PlyElement, ...]
-    data_offset: int
-    data_line: int
-
-    def element(self, name: str) -> PlyElement | None:
-        """The element called ``name``, if any."""
-        return next((e for e in self.elements if e.name == name), None)
-
-
-def parse_ply_header(stream: BinaryIO, path: Path) -> PlyHeader:
-    """Parse and check the header of a PLY file (``stream`` at its start)."""
-    fmt: str | None = None
-    elements: list[PlyElement] = []
-    current: tuple[str, int, list[tuple[str, str]], int] | None = None
-    end = False
-    last = 0
-    for number, text, complete in _header_lines(stream, path, "PLY"):
-        last = number
-        words = text.split()
-        if not complete and words != ["end_header"]:
-            break  # cut short: reported below as a truncated header
-        if number == 1:
-            if words != ["ply"]:
-                raise InputError("not a PLY file: the first line is not 'ply'", path=path, line=1)
-            continue
-        if not words or words[0] in ("comment", "obj_info"):
-            continue
-        key = words[0]
-        if key == "format":
-            if len(words) != 3 or words[1] not in _PLY_FORMATS:
-                raise InputError(
-                    f"unknown PLY format {' '.join(words[1:])!r}; expected one of "
-                    f"{', '.join(_PLY_FORMATS)} and a version",
-                    path=path,
-                    line=number,
-                )
-            fmt = words[1]
-        elif key == "element":
-            if current is not None:
-                elements.append(PlyElement(current[0], current[1], tuple(current[2]), current[3]))
-            if len(words) != 3:
-                raise InputError("element expects a name and a count", path=path, line=number)
-            (count,) = _ints(words[2:], path, number, "element count", 0)
-            current = (words[1], count, [], number)
-        elif key == "property":
-            if current is None:
-                raise InputError("property before any element", path=path, line=number)
-            if len(words) == 3 and words[1] in _PLY_TYPES:
-                current[2].append((words[2], words[1]))
-            elif (
-                len(words) == 5
-                and words[1] == "list"
-                and words[2] in _PLY_TYPES
-                and words[3] in _PLY_TYPES
-            ):
-                current[2].append((words[4], f"list {words[2]} {words[3]}"))
-            else:
-                raise InputError(f"malformed property {text.strip()!r}", path=path, line=number)
-        elif key == "end_header":
-            end = True
-            break
-        else:
-            raise InputError(f"unknown PLY header entry {key!r}", path=path, line=number)
-    if not end:
-        raise InputError(
-            "PLY header ends before end_header (truncated file?)", path=path, line=max(last, 1)
-        )
-    if fmt is None:
-        raise InputError("PLY header has no format line", path=path, line=last)
-    if current is not None:
-        elements.append(PlyElement(current[0], current[1], tuple(current[2]), current[3]))
-    return PlyHeader(fmt, tuple(elements), stream.tell(), last + 1)
-
-
-def _ply_size(kind: str) -> int:
-    return int(_PLY_TYPES[kind][1:])
-
-
-def _check_ply_data(stream: BinaryIO, header: PlyHeader, path: Path, file_size: int) -> None:
-    """Check the vertex data against the header before open3d reads it.
-
-    open3d's PLY reader (RPly) stops at the first value it cannot read (a float beyond float32's
-    range, an integer beyond its type's) and open3d then returns the points it had not filled
-    yet, uninitialised, with nothing but a log line: so every vertex value is checked here.
-    """
-    vertex = header.element("vertex")
-    if vertex is None:
-        raise InputError("PLY has no vertex element", path=path)
-    names = [name for name, _ in vertex.properties]
-    for axis in ("x", "y", "z"):
-        if axis not in names:
-            raise InputError(
-                f"a point cloud needs x, y and z vertex properties; the vertex element has "
-                f"{' '.join(names) or 'none'}",
-                path=path,
-                line=vertex.line,
-            )
-    index = header.elements.index(vertex)
-    upto = header.elements[: index + 1]
-    for element in upto:
-        for name, kind in element.properties:
-            if kind.startswith("list"):
-                raise InputError(
-                    f"list property {name!r} of element {element.name!r}: PLY files with list "
-                    "properties before or in the vertex element are not supported",
-                    path=path,
-                    line=element.line,
-                )
-    fixed = all(not kind.startswith("list") for e in header.elements for _, kind in e.properties)
-    remaining = file_size - header.data_offset
-    if header.format != "ascii":
-        need = sum(e.count * sum(_ply_size(k) for _, k in e.properties) for e in upto)
-        if fixed:
-            need = sum(
-                e.count * sum(_ply_size(k) for _, k in e.properties) for e in header.elements
-            )
-        if remaining != need and (fixed or remaining < need):
-            raise InputError(
-                f"the header's elements take {need} bytes of binary data, but the file has "
-                f"{remaining}",
-                path=path,
-                line=vertex.line,
-            )
-        return
-    try:
-        text = stream.read().decode("ascii")
-    except UnicodeDecodeError:
-        raise InputError("ascii data holds a byte that is not ASCII", path=path) from None
-    rows = [(k, line.split()) for k, line in enumerate(text.splitlines()) if line.strip()]
-    skip = sum(e.count for e in header.elements[:index])
-    total = sum(e.count for e in header.elements)
-    if len(rows) < skip + vertex.count or (fixed and len(rows) != total):
-        raise InputError(
-            f"the header's elements take {total} lines but the ascii data has {len(rows)}",
-            path=path,
-            line=vertex.line,
-        )
-    mine = rows[skip : skip + vertex.count]
-    first = header.data_line
-    _check_words(mine, len(vertex.properties), "vertex", path, first)
-    for column, (name, kind) in enumerate(vertex.properties):
-        code = _PLY_TYPES[kind]
-        if code[0] in "iu":
-            low, high = _int_range("U" if code[0] == "u" else "I", int(code[1:]))
-            _check_integers(mine, column, low, high, name, path, first)
-        elif code == "f4":
-            values = np.array([words[column] for _, words in mine], dtype=np.float64)
-            over = np.flatnonzero(np.abs(values) > np.finfo(np.float32).max)
-            if over.size:
-                k, words = mine[int(over[0])]
-                raise InputError(
-                    f"{name} {words[column]} is beyond float32's range", path=path, line=first + k
-                )
-
-
 def _read_ply(path: Path) -> PointCloud:
     with path.open("rb") as stream:
         header = parse_ply_header(stream, path)
-        _check_ply_data(stream, header, path, os.fstat(stream.fileno()).st_size)
+        check_ply_data(stream, header, path, os.fstat(stream.fileno()).st_size)
     vertex = header.element("vertex")
     assert vertex is not None
     fields = tuple(name for name, _ in vertex.properties)
