@@ -226,3 +226,48 @@ def test_pytest_plugin_fixtures_load_through_the_entry_point(pytester: pytest.Py
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*ConformanceError*", "*[[]FAIL[]] registers: unknown format*"])
+
+
+_MADE_UP_ROWS = """
+import dataclasses
+
+_madeup = make("madeup")
+
+
+def _madeup_write(dataset, dst, options, report):
+    summary = _madeup.write(dataset, dst, options, report)
+    report.dropped("prediction", reason="a kind the model does not have")
+    report.dropped("cuboid", "heading", reason="a field cuboids do not have")
+    report.dropped("polyline", "attributes.note", reason="a refinement of a model field: fine")
+    return summary
+
+
+FAKES.append(dataclasses.replace(_madeup, write=_madeup_write))
+"""
+
+
+def test_rows_under_made_up_kinds_or_fields_fail_names_model_kinds_and_fields(
+    site: Path, tmp_path: Path
+) -> None:
+    make_dist(
+        site,
+        "kit-fakes",
+        "kitfakes",
+        f"kit_fakes_{next(_modules)}",
+        kit_fakes_source("madeup") + _MADE_UP_ROWS,
+    )
+    report = check_format(
+        "madeup", _sample(tmp_path, "madeup"), workdir=tmp_path / "kit", raise_on_failure=False
+    )
+    assert [c.name for c in report.failures] == ["names model kinds and fields"], str(report)
+    detail = report.failures[0].detail
+    assert "prediction.*: 'prediction' is not a model record kind" in detail
+    assert "cuboid.heading: 'heading' is not a field of cuboid" in detail
+    assert "attributes.note" not in detail
+
+
+def test_honest_rows_pass_names_model_kinds_and_fields(site: Path, tmp_path: Path) -> None:
+    _install(site, "good")
+    report = check_format("good", _sample(tmp_path, "good"), workdir=tmp_path / "kit")
+    check = next(c for c in report.checks if c.name == "names model kinds and fields")
+    assert check.passed and "each naming a model kind and field" in check.detail

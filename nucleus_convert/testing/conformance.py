@@ -23,6 +23,11 @@ and returns a :class:`ConformanceReport` (raising :class:`ConformanceError` when
     the kitchen sink (:func:`~nucleus_convert.testing.kitchen_sink.kitchen_sink_dataset`, one
     record of every kind) is written without raising, and every record missing when it is read
     back was counted in the writer's loss report under its kind;
+``names model kinds and fields``
+    every loss row the writer booked (for the samples and the kitchen sink) names a model
+    record kind (:data:`~nucleus_convert.toolkit.losses.RECORD_KINDS`, or ``record`` for a
+    skipped source record) and ``*``, a model field of that kind or a dotted refinement of one
+    (``metadata.<key>``): :func:`~nucleus_convert.toolkit.losses.loss_row_problem`;
 ``nucleus payloads``
     each sample converted to the ``nucleus`` format gives payloads the official client accepts
     and reproduces unchanged (:func:`~nucleus_convert.testing.judge.judge_nucleus_bundle`).
@@ -48,6 +53,7 @@ from nucleus_convert.registry import Format
 from nucleus_convert.roundtrip import STRUCTURAL_KINDS, compare
 from nucleus_convert.testing.judge import ConformanceError, judge_nucleus_bundle
 from nucleus_convert.testing.kitchen_sink import kitchen_sink_dataset
+from nucleus_convert.toolkit.losses import loss_row_problem
 
 __all__ = ["CHECKS", "Check", "ConformanceReport", "check_format", "record_counts"]
 
@@ -59,6 +65,7 @@ CHECKS = (
     "reads what it writes",
     "round-trips declared kinds",
     "counts what it cannot carry",
+    "names model kinds and fields",
     "nucleus payloads",
 )
 """The names of the checks, in the order they run."""
@@ -144,6 +151,8 @@ class _Run:
         self.write_options = dict(write_options)
         self.tolerance = tolerance
         self.report = ConformanceReport(fmt.name)
+        self.writer_reports: list[LossReport] = []
+        """Every report a writer filled, for the check of the rows' names."""
 
     def add(self, name: str, passed: bool, detail: str) -> bool:
         self.report.checks.append(Check(name, passed, detail))
@@ -228,6 +237,7 @@ def _check_writes(
         result = write(dataset.stream(), out, run.fmt.name, report=report, **run.write_options)
         written.append(_with_extension(out, run.fmt))
         writer_reports.append(report)
+        run.writer_reports.append(report)
         summaries.append(result.summary.describe())
     return "; ".join(summaries)
 
@@ -285,6 +295,7 @@ def _check_roundtrip(
 def _check_counts_losses(run: _Run) -> str:
     sink = kitchen_sink_dataset(run.path("kitchen-sink-media")).materialize()
     report = LossReport()
+    run.writer_reports.append(report)
     out = run.path("kitchen-sink-out")
     write(sink.stream(), out, run.fmt.name, report=report, **run.write_options)
     again = run.read(_with_extension(out, run.fmt))
@@ -304,6 +315,23 @@ def _check_counts_losses(run: _Run) -> str:
     return "every missing record counted" + (
         f" (losses under {', '.join(counted)})" if counted else ""
     )
+
+
+def _check_row_names(run: _Run) -> str:
+    problems: dict[tuple[str, str], str] = {}
+    rows = 0
+    for report in run.writer_reports:
+        for entry in report:
+            rows += 1
+            problem = loss_row_problem(entry.kind, entry.field)
+            if problem is not None:
+                problems.setdefault((entry.kind, entry.field), problem)
+    if problems:
+        raise ConformanceError(
+            "loss rows that do not name a model kind and field: "
+            + "; ".join(f"{k}.{f}: {why}" for (k, f), why in sorted(problems.items()))
+        )
+    return f"{rows} loss rows, each naming a model kind and field"
 
 
 def _check_payloads(run: _Run, loaded: list[MaterializedDataset]) -> str:
@@ -369,6 +397,7 @@ def check_format(
                         lambda: _check_roundtrip(run, loaded, back, writer_reports),
                     )
                 run.attempt("counts what it cannot carry", lambda: _check_counts_losses(run))
+                run.attempt("names model kinds and fields", lambda: _check_row_names(run))
         run.attempt("nucleus payloads", lambda: _check_payloads(run, loaded))
     if raise_on_failure and not run.report.passed:
         raise ConformanceError(str(run.report))
