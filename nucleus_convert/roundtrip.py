@@ -9,45 +9,37 @@ field of each matched pair is counted in a :class:`~nucleus_convert.loss.LossRep
   pixels, metres, radians) but not equal;
 * ``changed``: different beyond it; ``dropped``: missing on the other side.
 
-Masks are compared pixel by pixel, through their segments' labels, so a renumbered index mask
-still compares equal. An id the source did not have is not compared (writers may invent one).
+Annotations are compared by their kind's codec (:meth:`nucleus_convert.kinds.Codec.compare`):
+every model field, numbers within the tolerance and everything else equal, except where the
+codec compares a field its own way (masks pixel by pixel, through their segments' labels, so a
+renumbered index mask still compares equal; a cuboid's yaw modulo a full turn...). An id the
+source did not have is not compared (writers may invent one). A kind without a codec is an
+error (:class:`~nucleus_convert.kinds.NoCodecError`), never skipped.
 """
 
 from __future__ import annotations
 
-import math
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from nucleus_convert.api import read, write
 from nucleus_convert.errors import FormatError
-from nucleus_convert.geometry.rle import decode
+from nucleus_convert.kinds import Comparison, codec_for
 from nucleus_convert.loss import LOSSY_STATUSES, LossEntry, LossReport
 from nucleus_convert.model import (
     Annotation,
-    Box,
     CameraParams,
-    Cuboid,
     Dataset,
     Header,
-    ImageCategory,
-    InstanceMask,
     Item,
-    Keypoints,
     MaterializedDataset,
-    MultiCategory,
     PointCloudMedia,
-    Polygon,
-    Polyline,
     Scene,
-    SceneCategory,
-    Segmentation,
 )
 from nucleus_convert.plugins import get_registry
 from nucleus_convert.toolkit.files import is_remote
@@ -57,155 +49,6 @@ __all__ = ["DEFAULT_TOLERANCE", "STRUCTURAL_KINDS", "RoundtripResult", "compare"
 DEFAULT_TOLERANCE = 1e-6
 STRUCTURAL_KINDS = frozenset({"item", "scene", "header"})
 """Record kinds every format carries in some form: losses there are never "expected"."""
-
-
-class _Cmp:
-    def __init__(self, report: LossReport, tol: float) -> None:
-        self.report = report
-        self.tol = tol
-
-    def num(self, kind: str, fld: str, a: float | None, b: float | None, where: str) -> None:
-        if a is None and b is None:
-            self.report.kept(kind, fld)
-        elif a is None or b is None:
-            self.report.changed(kind, fld, reason="present on one side only", example=where)
-        elif a == b:
-            self.report.kept(kind, fld)
-        elif math.isclose(a, b, rel_tol=0.0, abs_tol=self.tol):
-            self.report.approximated(kind, fld, reason=f"within {self.tol:g}", example=where)
-        else:
-            self.report.changed(kind, fld, reason=f"{a!r} became {b!r}", example=where)
-
-    def nums(self, kind: str, fld: str, a: Sequence[float], b: Sequence[float], where: str) -> None:
-        if len(a) != len(b):
-            self.report.changed(kind, fld, reason=f"{len(a)} values became {len(b)}", example=where)
-            return
-        aa = np.asarray(a, dtype=np.float64)
-        bb = np.asarray(b, dtype=np.float64)
-        if np.array_equal(aa, bb):
-            self.report.kept(kind, fld)
-        elif np.allclose(aa, bb, rtol=0.0, atol=self.tol):
-            self.report.approximated(kind, fld, reason=f"within {self.tol:g}", example=where)
-        else:
-            worst = float(np.max(np.abs(aa - bb)))
-            self.report.changed(kind, fld, reason=f"off by up to {worst:g}", example=where)
-
-    def eq(self, kind: str, fld: str, a: Any, b: Any, where: str) -> None:
-        if a == b:
-            self.report.kept(kind, fld)
-        else:
-            self.report.changed(kind, fld, reason=f"{_short(a)} became {_short(b)}", example=where)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _compare_annotation(c: _Cmp, a: Annotation, b: Annotation, where: str) -> None:
-    kind = a.kind
-    if isinstance(a, MultiCategory) and isinstance(b, MultiCategory):
-        c.eq(kind, "labels", a.labels, b.labels, where)
-    else:
-        c.eq(kind, "label", a.label, b.label, where)
-    if a.id is not None:
-        c.eq(kind, "id", a.id, b.id, where)
-    c.eq(kind, "attributes", a.attributes, b.attributes, where)
-    c.eq(kind, "track_id", a.track_id, b.track_id, where)
-    c.eq(kind, "group_id", a.group_id, b.group_id, where)
-    c.num(kind, "score", a.score, b.score, where)
-    c.eq(kind, "class_pdf", a.class_pdf, b.class_pdf, where)
-    if isinstance(a, Box) and isinstance(b, Box):
-        c.nums(
-            kind, "geometry", (a.x, a.y, a.width, a.height), (b.x, b.y, b.width, b.height), where
-        )
-    elif isinstance(a, Polygon | Polyline) and isinstance(b, Polygon | Polyline):
-        c.nums(
-            kind,
-            "points",
-            [v for p in a.points for v in p],
-            [v for p in b.points for v in p],
-            where,
-        )
-    elif isinstance(a, Keypoints) and isinstance(b, Keypoints):
-        c.eq(kind, "names", a.names, b.names, where)
-        c.eq(kind, "skeleton", a.skeleton, b.skeleton, where)
-        c.eq(
-            kind,
-            "visibility",
-            [int(p.visibility) for p in a.points],
-            [int(p.visibility) for p in b.points],
-            where,
-        )
-        placed_a = [v for p in a.points if p.x is not None and p.visibility for v in (p.x, p.y)]
-        placed_b = [v for p in b.points if p.x is not None and p.visibility for v in (p.x, p.y)]
-        c.nums(kind, "points", placed_a, placed_b, where)  # type: ignore[arg-type]
-    elif isinstance(a, Cuboid) and isinstance(b, Cuboid):
-        c.nums(kind, "position", a.position, b.position, where)
-        c.nums(kind, "dimensions", a.dimensions, b.dimensions, where)
-        dyaw = math.remainder(a.yaw - b.yaw, math.tau)
-        c.num(kind, "yaw", 0.0, dyaw, where)
-    elif isinstance(a, ImageCategory | SceneCategory | MultiCategory):
-        c.eq(kind, "taxonomy", a.taxonomy, getattr(b, "taxonomy", None), where)
-    elif isinstance(a, InstanceMask) and isinstance(b, InstanceMask):
-        _compare_rle(c, a, b, where)
-    elif isinstance(a, Segmentation) and isinstance(b, Segmentation):
-        _compare_segmentation(c, a, b, where)
-
-
-def _compare_rle(c: _Cmp, a: InstanceMask, b: InstanceMask, where: str) -> None:
-    if a.rle == b.rle:
-        c.report.kept("instance_mask", "mask")
-        return
-    same = bool(np.array_equal(decode(a.rle), decode(b.rle)))
-    c.eq("instance_mask", "mask", True, same, where)
-
-
-def _label_image(seg: Segmentation) -> np.ndarray[Any, Any]:
-    arr = np.asarray(seg.mask.load()).astype(np.int64)
-    lut_size = max([int(arr.max()) if arr.size else 0, *(s.index for s in seg.segments)]) + 1
-    names = ["\x00unlabelled", *sorted({s.label for s in seg.segments})]
-    code = {n: i for i, n in enumerate(names)}
-    lut = np.zeros(lut_size, dtype=np.int64)
-    for s in seg.segments:
-        lut[s.index] = code[s.label]
-    # Encode by label name so that renumbered indices compare equal.
-    return np.asarray(names, dtype=object)[lut[arr]]
-
-
-def _compare_segmentation(c: _Cmp, a: Segmentation, b: Segmentation, where: str) -> None:
-    by_index_a = {s.index: s for s in a.segments}
-    by_index_b = {s.index: s for s in b.segments}
-    c.eq(
-        "segmentation",
-        "segments",
-        sorted((s.label, s.index) for s in a.segments),
-        sorted((s.label, s.index) for s in b.segments),
-        where,
-    )
-    c.eq(
-        "segmentation",
-        "segment attributes",
-        {i: s.attributes for i, s in by_index_a.items()},
-        {i: s.attributes for i, s in by_index_b.items()},
-        where,
-    )
-    if a.mask.is_local() and b.mask.is_local():
-        la, lb = _label_image(a), _label_image(b)
-        if la.shape != lb.shape:
-            c.report.changed(
-                "segmentation", "mask", reason=f"mask {la.shape} became {lb.shape}", example=where
-            )
-        else:
-            diff = int(np.count_nonzero(la != lb))
-            if diff:
-                c.report.changed(
-                    "segmentation", "mask", reason=f"{diff} pixels differ", example=where
-                )
-            else:
-                c.report.kept("segmentation", "mask")
-    else:
-        c.eq("segmentation", "mask", a.mask.path, b.mask.path, where)
 
 
 def _match(
@@ -234,7 +77,7 @@ def _match(
 
 
 def _compare_annotations(
-    c: _Cmp, expected: list[Annotation], actual: list[Annotation], where: str
+    c: Comparison, expected: list[Annotation], actual: list[Annotation], where: str
 ) -> None:
     def groups(anns: list[Annotation]) -> dict[tuple[str, bool], list[Annotation]]:
         out: dict[tuple[str, bool], list[Annotation]] = defaultdict(list)
@@ -245,11 +88,12 @@ def _compare_annotations(
     ga, gb = groups(expected), groups(actual)
     for key in sorted(set(ga) | set(gb)):
         kind, prediction = key
+        codec = codec_for(kind)
         pairs, missing, extra = _match(ga.get(key, []), gb.get(key, []))
         label = "prediction" if prediction else "annotation"
         for a, b in pairs:
             c.report.kept(kind)
-            _compare_annotation(c, a, b, f"{where}, {label} {a.id or ''}".rstrip())
+            codec.compare(a, b, c, f"{where}, {label} {a.id or ''}".rstrip())
         if missing:
             c.report.dropped(
                 kind, n=len(missing), reason=f"{label}s missing after the round trip", example=where
@@ -274,7 +118,7 @@ def _camera_values(cam: CameraParams | None) -> list[float]:
     ]
 
 
-def _compare_item(c: _Cmp, a: Item, b: Item) -> None:
+def _compare_item(c: Comparison, a: Item, b: Item) -> None:
     where = f"item {a.reference_id!r}"
     c.report.kept("item")
     c.eq("item", "metadata", a.metadata, b.metadata, where)
@@ -291,7 +135,7 @@ def _compare_item(c: _Cmp, a: Item, b: Item) -> None:
     _compare_annotations(c, a.annotations, b.annotations, where)
 
 
-def _compare_points(c: _Cmp, a: PointCloudMedia, b: PointCloudMedia, where: str) -> None:
+def _compare_points(c: Comparison, a: PointCloudMedia, b: PointCloudMedia, where: str) -> None:
     local = [m.points is not None or (m.path is not None and not is_remote(m.path)) for m in (a, b)]
     if not all(local):
         c.eq("item", "points", a.path, b.path, where)
@@ -307,7 +151,7 @@ def _compare_points(c: _Cmp, a: PointCloudMedia, b: PointCloudMedia, where: str)
         c.nums("item", "points", pa.ravel().tolist(), pb.ravel().tolist(), where)
 
 
-def _compare_header(c: _Cmp, a: Header, b: Header) -> None:
+def _compare_header(c: Comparison, a: Header, b: Header) -> None:
     names_b = {cat.name for cat in b.categories}
     missing = [cat.name for cat in a.categories if cat.name not in names_b]
     if missing:
@@ -360,7 +204,7 @@ def _compare_header(c: _Cmp, a: Header, b: Header) -> None:
         )
 
 
-def _compare_scene(c: _Cmp, a: Scene, b: Scene) -> None:
+def _compare_scene(c: Comparison, a: Scene, b: Scene) -> None:
     where = f"scene {a.reference_id!r}"
     c.report.kept("scene")
     c.eq("scene", "frames", [f.sensors for f in a.frames], [f.sensors for f in b.frames], where)
@@ -377,7 +221,7 @@ def compare(
 ) -> LossReport:
     """Compare ``actual`` against ``expected`` and count every field (see module docstring)."""
     report = report if report is not None else LossReport()
-    c = _Cmp(report, tolerance)
+    c = Comparison(report, tolerance)
     exp = expected if isinstance(expected, MaterializedDataset) else expected.materialize()
     act = actual if isinstance(actual, MaterializedDataset) else actual.materialize()
     _compare_header(c, exp.header, act.header)

@@ -1,0 +1,134 @@
+"""The bundle's ``manifest.json``: source, counts, header, metadata schema and loss report.
+
+The header (categories, taxonomies, skeletons, ``header_extra``) is written whole and read
+back exactly; a bundle without a manifest gets its header inferred from its annotations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from nucleus_convert._version import __version__ as _version
+from nucleus_convert.converters.nucleus.schema import BUNDLE_VERSION
+from nucleus_convert.errors import InputError, OutputError
+from nucleus_convert.loss import LossReport
+from nucleus_convert.model import Annotation, Category, Header, Keypoints, Skeleton, Taxonomy
+
+__all__ = ["header_from_manifest", "infer_header", "manifest_bytes"]
+
+
+def header_from_manifest(manifest: dict[str, Any], path: Path) -> Header:
+    """The header a manifest records (empty parts where it says nothing)."""
+    try:
+        return Header(
+            categories=[
+                Category(
+                    name=c["name"],
+                    source_id=c.get("source_id"),
+                    supercategory=c.get("supercategory"),
+                    attributes=c.get("attributes") or {},
+                )
+                for c in manifest.get("categories", [])
+            ],
+            skeletons={
+                label: Skeleton(
+                    names=list(s["names"]), edges=[(a, b) for a, b in s.get("edges", [])]
+                )
+                for label, s in manifest.get("skeletons", {}).items()
+            },
+            taxonomies={
+                name: Taxonomy(
+                    name=name, labels=list(t.get("labels", [])), type=t.get("type", "category")
+                )
+                for name, t in manifest.get("taxonomies", {}).items()
+            },
+            source=dict(manifest.get("source") or {}),
+            extra=dict(manifest.get("header_extra") or {}),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"malformed manifest: {type(exc).__name__}: {exc}", path=path) from None
+
+
+def _labels(ann: Annotation) -> list[str]:
+    return getattr(ann, "labels", None) or ([ann.label] if ann.label else [])
+
+
+def infer_header(header: Header, annotations: Mapping[str, list[Annotation]]) -> None:
+    """Fill categories, skeletons and taxonomies from the annotations where no manifest said."""
+    seen = {c.name for c in header.categories}
+    for anns in annotations.values():
+        for ann in anns:
+            labels = _labels(ann)
+            for label in labels:
+                if label not in seen:
+                    seen.add(label)
+                    header.categories.append(Category(name=label))
+            if isinstance(ann, Keypoints) and ann.label not in header.skeletons:
+                header.skeletons[ann.label] = Skeleton(list(ann.names), list(ann.skeleton or []))
+            taxonomy = getattr(ann, "taxonomy", None)
+            if taxonomy is not None:
+                tax = header.taxonomies.setdefault(taxonomy, Taxonomy(name=taxonomy))
+                for label in labels:
+                    if label not in tax.labels:
+                        tax.labels.append(label)
+
+
+def _header_json(header: Header) -> dict[str, Any]:
+    return {
+        "categories": [
+            {
+                "name": c.name,
+                "source_id": c.source_id,
+                "supercategory": c.supercategory,
+                **({"attributes": c.attributes} if c.attributes else {}),
+            }
+            for c in header.categories
+        ],
+        "taxonomies": {
+            t.name: {"type": t.type, "labels": t.labels} for t in header.taxonomies.values()
+        },
+        "skeletons": {
+            label: {"names": s.names, "edges": [list(e) for e in s.edges]}
+            for label, s in header.skeletons.items()
+        },
+        "header_extra": header.extra,
+    }
+
+
+def manifest_bytes(
+    header: Header,
+    *,
+    base_url: str,
+    group_key: str,
+    files: dict[str, str],
+    counts: dict[str, int],
+    metadata_schema: dict[str, Any],
+    report: LossReport,
+) -> bytes:
+    """The manifest's JSON text (indented, with a final newline).
+
+    Raises :class:`OutputError` when the header holds something that is not JSON.
+    """
+    manifest: dict[str, Any] = {
+        "nucleus_convert": {"version": _version, "bundle_version": BUNDLE_VERSION},
+        "source": header.source,
+        "base_url": base_url or None,
+        "group_key": group_key,
+        "files": files,
+        "counts": counts,
+        **_header_json(header),
+        "metadata_schema": metadata_schema,
+        "loss": report.to_json(),
+        "skipped": report.skipped,
+    }
+    try:
+        data = orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
+    except TypeError as exc:
+        raise OutputError(
+            f"manifest: the dataset header holds something that is not JSON: {exc}"
+        ) from None
+    return data + b"\n"

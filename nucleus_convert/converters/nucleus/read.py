@@ -1,0 +1,165 @@
+"""Reading Nucleus payloads: a bundle directory (see the package docstring for its layout).
+
+Items stream out of ``items.jsonl`` then the scenes' frames; annotations are read first (they
+are grouped by item) and attached as each item goes by. Annotations on items the bundle does
+not describe (a predictions-only upload) come last, on items without media. A single payload
+file or export rows are read by :mod:`.read_single`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from nucleus_convert.converters.nucleus.manifest import header_from_manifest, infer_header
+from nucleus_convert.converters.nucleus.payloads import Decoder
+from nucleus_convert.converters.nucleus.read_single import read_single
+from nucleus_convert.converters.nucleus.resolve import BundleResolver
+from nucleus_convert.converters.nucleus.scenes import decode_scene
+from nucleus_convert.converters.nucleus.schema import FILES, MANIFEST
+from nucleus_convert.errors import InputError
+from nucleus_convert.model import Annotation, Dataset, Item, Scene
+from nucleus_convert.toolkit.files import iter_jsonl, load_json
+
+__all__ = ["detect", "read_nucleus"]
+
+_MARKERS = (b'"image_url"', b'"pointcloud_url"', b'"frames"', b'"item"', b'"mask_url"', b'"type"')
+
+
+def detect(path: Path) -> bool:
+    """A bundle directory, or a JSON/JSONL file whose start looks like Nucleus payloads."""
+    if path.is_dir():
+        if (path / "items.jsonl").is_file() or (path / "annotations.jsonl").is_file():
+            return True
+        manifest = path / MANIFEST
+        if not manifest.is_file():
+            return False
+        try:
+            return "nucleus_convert" in orjson.loads(manifest.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return False
+    if path.suffix.lower() not in (".json", ".jsonl") or not path.is_file():
+        return False
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8192)
+    except OSError:
+        return False
+    return b'"reference_id"' in head and any(marker in head for marker in _MARKERS)
+
+
+def read_nucleus(src: Path, options: Mapping[str, Any]) -> Dataset:
+    """Read a bundle directory or a single payload file."""
+    group_key = options.get("group_key") or "group_id"
+    if src.is_dir():
+        return _read_bundle(src, group_key)
+    return read_single(src, group_key)
+
+
+def _read_annotation_file(
+    path: Path,
+    decoder: Decoder,
+    into: dict[str, list[Annotation]],
+    *,
+    prediction: bool,
+    scene: bool = False,
+) -> None:
+    for lineno, obj in iter_jsonl(path):
+        try:
+            ref, ann = decoder.annotation(obj, prediction=prediction, scene=scene)
+        except InputError as exc:
+            raise exc.located(path=path, line=lineno) from None
+        into[ref].append(ann)
+
+
+def _read_annotations(root: Path, decoder: Decoder, *, scene: bool) -> dict[str, list[Annotation]]:
+    """Ground truth then predictions, of items (or of scenes), by reference id."""
+    keys = ("scene_annotations", "scene_predictions") if scene else ("annotations", "predictions")
+    into: dict[str, list[Annotation]] = defaultdict(list)
+    for key, prediction in zip(keys, (False, True), strict=True):
+        path = root / FILES[key]
+        if path.is_file():
+            _read_annotation_file(path, decoder, into, prediction=prediction, scene=scene)
+    return into
+
+
+def _read_scenes(root: Path, decoder: Decoder) -> tuple[list[Scene], list[Item]]:
+    """The scenes with their annotations, and the items their frames embed."""
+    scene_annotations = _read_annotations(root, decoder, scene=True)
+    scenes: list[Scene] = []
+    scene_items: list[Item] = []
+    scenes_path = root / FILES["scenes"]
+    if scenes_path.is_file():
+        for lineno, obj in iter_jsonl(scenes_path):
+            try:
+                scene, items = decode_scene(obj, decoder)
+            except InputError as exc:
+                raise exc.located(path=scenes_path, line=lineno) from None
+            scenes.append(scene)
+            scene_items.extend(items)
+    for scene in scenes:
+        scene.annotations = scene_annotations.pop(scene.reference_id, [])
+    if scene_annotations:
+        ref = next(iter(scene_annotations))
+        raise InputError(
+            f"scene annotation for unknown scene {ref!r}", path=root / FILES["scene_annotations"]
+        )
+    return scenes, scene_items
+
+
+def _read_bundle(root: Path, group_key: str) -> Dataset:
+    manifest_path = root / MANIFEST
+    manifest: dict[str, Any] = {}
+    if manifest_path.is_file():
+        loaded = load_json(manifest_path)
+        if not isinstance(loaded, dict):
+            raise InputError("manifest must be a JSON object", path=manifest_path)
+        manifest = loaded
+    header = header_from_manifest(manifest, manifest_path)
+    header.source.setdefault("format", "nucleus")
+    decoder = Decoder(
+        resolve_url=BundleResolver(root, manifest.get("base_url")), group_key=group_key
+    )
+    annotations = _read_annotations(root, decoder, scene=False)
+    scenes, scene_items = _read_scenes(root, decoder)
+    infer_header(header, annotations)
+    items_path = root / FILES["items"]
+    return Dataset(
+        header=header,
+        items=_bundle_items(items_path, decoder, annotations, scene_items),
+        scenes=scenes,
+    )
+
+
+def _bundle_items(
+    items_path: Path,
+    decoder: Decoder,
+    annotations: dict[str, list[Annotation]],
+    scene_items: list[Item],
+) -> Iterator[Item]:
+    seen: set[str] = set()
+    if items_path.is_file():
+        for lineno, obj in iter_jsonl(items_path):
+            try:
+                item = decoder.item(obj)
+            except InputError as exc:
+                raise exc.located(path=items_path, line=lineno) from None
+            if item.reference_id in seen:
+                raise InputError(
+                    f"reference id {item.reference_id!r} appears twice",
+                    path=items_path,
+                    line=lineno,
+                )
+            seen.add(item.reference_id)
+            item.annotations = annotations.pop(item.reference_id, [])
+            yield item
+    for item in scene_items:
+        item.annotations = annotations.pop(item.reference_id, [])
+        yield item
+    # Annotations on items the bundle does not describe (a predictions-only upload, say).
+    for ref in list(annotations):
+        yield Item(reference_id=ref, annotations=annotations.pop(ref))

@@ -1,0 +1,340 @@
+"""Writing a bundle directory (see the package docstring for its layout).
+
+Items stream through once: each item's media (mask PNGs, point cloud JSON files) and payload
+lines are written as it goes by; scenes are written at the end, with the payloads of their
+items embedded in their frames. A point cloud outside any scene gets a one-frame scene of its
+own (Nucleus takes point clouds only in LidarScenes). Instance masks become a segmentation (or
+traced polygons) first. What the bundle cannot carry is counted in the loss report field by
+field (:mod:`.carries`), and the report goes into the manifest.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from nucleus_convert.converters.nucleus.carries import (
+    INSTANCE_MASK_CARRIES,
+    ITEM_HANDLED,
+    MEDIALESS_ITEM_CARRIES,
+    NUCLEUS_CARRIES,
+)
+from nucleus_convert.converters.nucleus.manifest import manifest_bytes
+from nucleus_convert.converters.nucleus.metadata import MetadataChecker
+from nucleus_convert.converters.nucleus.payloads import Encoder, Where
+from nucleus_convert.converters.nucleus.pointclouds import PointCloudFiles
+from nucleus_convert.converters.nucleus.schema import FILES, MANIFEST
+from nucleus_convert.errors import InputError, OutputError
+from nucleus_convert.geometry.masks import check_index_png, read_index_png, write_index_png
+from nucleus_convert.loss import LossReport
+from nucleus_convert.model import (
+    Annotation,
+    Cuboid,
+    Dataset,
+    Frame,
+    Header,
+    ImageMedia,
+    InstanceMask,
+    Item,
+    PointCloudMedia,
+    Scene,
+    Segmentation,
+)
+from nucleus_convert.registry import WriteSummary
+from nucleus_convert.toolkit.files import JsonlWriter, SafeNames, is_remote
+from nucleus_convert.toolkit.instance_masks import instance_masks_for_nucleus
+from nucleus_convert.toolkit.losses import FieldLedger
+
+__all__ = ["write_nucleus"]
+
+
+def write_nucleus(
+    dataset: Dataset, dst: Path, options: Mapping[str, Any], report: LossReport
+) -> WriteSummary:
+    """Write ``dataset`` as a bundle directory at ``dst`` (which must not exist)."""
+    dst.mkdir(parents=False)
+    return _BundleWriter(dst, options, report).write(dataset)
+
+
+def _check_mask_size(
+    size: tuple[int, int] | None, expected: tuple[int, int] | None, where: str
+) -> None:
+    if size is None:
+        raise OutputError(f"{where}: the mask is not a 2-D array")
+    if expected is not None and size != expected:
+        raise OutputError(
+            f"{where}: mask is {size[0]}x{size[1]} but the image is {expected[0]}x{expected[1]}"
+        )
+
+
+def _scene_frames(
+    scene: Scene, scene_payloads: dict[str, dict[str, Any]], where: str
+) -> list[dict[str, Any]]:
+    """The frames of a LidarScene payload: each sensor's item payload, one point cloud per
+    frame, and one lidar sensor over the scene."""
+    if not scene.frames:
+        raise OutputError(f"{where}: a LidarScene needs at least one frame")
+    frames = []
+    lidar_sensors: set[str] = set()
+    for i, frame in enumerate(scene.frames):
+        payload: dict[str, Any] = {}
+        clouds = 0
+        for sensor, ref in frame.sensors.items():
+            item_payload = scene_payloads.get(ref)
+            if item_payload is None:
+                raise OutputError(
+                    f"{where}, frame {i}: item {ref!r} of sensor {sensor!r} is not in the dataset"
+                )
+            if item_payload["type"] == "pointcloud":
+                clouds += 1
+                lidar_sensors.add(sensor)
+            payload[sensor] = item_payload
+        if clouds != 1:
+            raise OutputError(
+                f"{where}, frame {i}: a LidarScene frame needs exactly one point cloud, "
+                f"got {clouds}"
+            )
+        frames.append(payload)
+    if len(lidar_sensors) != 1:
+        raise OutputError(
+            f"{where}: a LidarScene has exactly one lidar sensor, got {sorted(lidar_sensors)}"
+        )
+    return frames
+
+
+class _BundleWriter:
+    def __init__(self, dst: Path, options: Mapping[str, Any], report: LossReport) -> None:
+        self.dst = dst
+        self.base_url: str = options.get("base_url") or ""
+        self.group_key: str = options.get("group_key") or "group_id"
+        self.masks: str = options.get("masks") or "segmentation"
+        self.report = report
+        self.encoder = Encoder(report, group_key=self.group_key)
+        self.ledger = FieldLedger(report, NUCLEUS_CARRIES)
+        self.medialess = FieldLedger(report, MEDIALESS_ITEM_CARRIES)
+        self.mask_ledger = FieldLedger(report, INSTANCE_MASK_CARRIES[self.masks])
+        self.checker = MetadataChecker()
+        self.names = SafeNames()
+        self.summary = WriteSummary()
+        self.out = {key: JsonlWriter(dst / name) for key, name in FILES.items()}
+        self.segmentations_per_item: Counter[tuple[str, bool]] = Counter()
+        self.clouds = PointCloudFiles(int(options.get("workers", 1)))
+        self.scene_refs: dict[str, str] = {}
+        self.scene_payloads: dict[str, dict[str, Any]] = {}
+        self.orphan_scenes: list[Scene] = []
+        self.seen: set[str] = set()
+        self._checked_attrs: dict[str, Any] | None = None
+        self._checked_scope = ""
+
+    # -- files
+
+    def _subdir(self, name: str) -> Path:
+        d = self.dst / name
+        d.mkdir(exist_ok=True)
+        return d
+
+    def _url(self, rel: str) -> str:
+        return self.base_url + rel
+
+    def write_mask(self, seg: Segmentation, item: Item, where: str) -> str:
+        """Write the segmentation's index mask as ``masks/<item>.png`` (``.pred.png`` for a
+        prediction) and return its URL; a remote mask is passed through (approximated)."""
+        ref = seg.mask
+        if ref.array is None and ref.path is not None and is_remote(ref.path):
+            self.report.approximated(
+                "segmentation",
+                "mask",
+                reason="remote mask URL passed through unchecked",
+                example=where,
+            )
+            return ref.path
+        suffix = ".pred.png" if seg.prediction else ".png"
+        name = self.names.name(item.reference_id, suffix)
+        target = self._subdir("masks") / name
+        expected = None
+        if isinstance(item.media, ImageMedia) and item.media.width and item.media.height:
+            expected = (item.media.width, item.media.height)
+        if ref.array is not None:
+            size = (ref.array.shape[1], ref.array.shape[0]) if ref.array.ndim == 2 else None
+            _check_mask_size(size, expected, where)
+            write_index_png(ref.array, target)
+        elif ref.path is not None:
+            src = Path(ref.path)
+            try:
+                size = check_index_png(src)
+                _check_mask_size(size, expected, where)
+                arr = read_index_png(src)
+            except InputError as exc:
+                raise OutputError(f"{where}: {exc}") from None
+            write_index_png(arr, target)
+        else:
+            raise OutputError(f"{where}: segmentation has no mask")
+        self.summary.add("masks")
+        return self._url(f"masks/{name}")
+
+    def write_pointcloud(self, item: Item, media: PointCloudMedia, where: str) -> str:
+        """Name the item's JSON file and have it written (now or by a worker: see
+        :mod:`.pointclouds`); the points come from memory or from ``media.path`` (Nucleus
+        JSON, ``.bin``, ``.pcd`` or ``.ply``)."""
+        if media.points is None and media.path is not None and is_remote(media.path):
+            return media.path
+        if media.points is None and media.path is None:
+            raise OutputError(f"{where}: point cloud has neither points nor a path")
+        name = self.names.name(item.reference_id, ".json")
+        self.clouds.write(media, self._subdir("pointclouds") / name, where)
+        self.summary.add("point clouds")
+        return self._url(f"pointclouds/{name}")
+
+    # -- records
+
+    def write(self, dataset: Dataset) -> WriteSummary:
+        for scene in dataset.scenes:
+            for frame in scene.frames:
+                for ref in frame.sensors.values():
+                    self.scene_refs[ref] = scene.reference_id
+        try:
+            for item in dataset.items:
+                self._write_item(item)
+            for scene in [*dataset.scenes, *self.orphan_scenes]:
+                self._write_scene(scene)
+            self.clouds.finish()
+        except BaseException as exc:
+            # Clouds still in flight belong to earlier items: the earliest of their failures
+            # is the error the in-process path would have raised first.
+            earlier = self.clouds.abort(await_results=isinstance(exc, Exception))
+            if earlier is not None:
+                raise earlier from None
+            raise
+        finally:
+            for w in self.out.values():
+                w.close()
+            self.encoder.flush()
+        self._write_manifest(dataset.header)
+        return self.summary
+
+    def _orphan_scene(self, ref: str, where: str) -> None:
+        """Put a point cloud outside any scene into a one-frame scene of its own."""
+        scene = Scene(reference_id=f"{ref}-scene", frames=[Frame({"lidar": ref})])
+        self.orphan_scenes.append(scene)
+        self.scene_refs[ref] = scene.reference_id
+        self.report.approximated(
+            "item",
+            "scene",
+            reason="a point cloud outside a scene was put in a one-frame scene",
+            example=where,
+        )
+
+    def _write_item(self, item: Item) -> None:
+        ref = item.reference_id
+        where = f"item {ref!r}"
+        if ref in self.seen:
+            raise OutputError(f"{where}: reference id appears twice")
+        self.seen.add(ref)
+        self.checker.check("item", item.metadata, where)
+        url = None
+        if isinstance(item.media, PointCloudMedia):
+            url = self.write_pointcloud(item, item.media, where)
+            if ref not in self.scene_refs:
+                self._orphan_scene(ref, where)
+        if item.media is None:
+            # No DatasetItem: the annotations keep the reference id, nothing else remains.
+            self.medialess.fields(item, where)
+            self.summary.add("annotation-only items")
+        else:
+            self.ledger.fields(item, where, handled=ITEM_HANDLED)
+            in_scene = ref in self.scene_refs
+            payload = self.encoder.item(item, in_scene=in_scene, url=url)
+            if in_scene:
+                self.scene_payloads[ref] = payload
+            else:
+                self.out["items"].write(payload)
+            self.summary.add("items")
+        annotations = instance_masks_for_nucleus(item, self.masks, self.report)
+        if annotations is not item.annotations:
+            for ann in item.annotations:
+                if isinstance(ann, InstanceMask):
+                    self.mask_ledger.fields(ann, f"{where}, mask {ann.id!r}")
+        for ann in annotations:
+            self._write_annotation(ann, item)
+
+    def _check_annotation_metadata(
+        self, ann: Annotation, payload: dict[str, Any], where: Where
+    ) -> None:
+        scope = "prediction" if ann.prediction else "annotation"
+        # Members of one source object share one attributes dict: check it once per group.
+        if ann.attributes is not self._checked_attrs or scope != self._checked_scope:
+            self.checker.check(scope, payload.get("metadata") or {}, where)
+            if ann.group_id is not None:
+                self._checked_attrs, self._checked_scope = ann.attributes, scope
+        if isinstance(ann, Segmentation):
+            for s in ann.segments:
+                if s.attributes:
+                    self.checker.check(scope, s.attributes, f"{where}, segment {s.index}")
+
+    def _write_annotation(self, ann: Annotation, item: Item) -> None:
+        ref = item.reference_id
+        where = Where(ref, ann)
+        mask_url = None
+        if isinstance(ann, Cuboid) and not isinstance(item.media, PointCloudMedia):
+            self.report.not_uploadable(
+                "cuboid",
+                reason="Nucleus takes cuboids on point clouds only; this item is not one",
+                example=str(where),
+            )
+        if isinstance(ann, Segmentation):
+            self.segmentations_per_item[(ref, ann.prediction)] += 1
+            if self.segmentations_per_item[(ref, ann.prediction)] > 1:
+                self.report.not_uploadable(
+                    "segmentation",
+                    reason="Nucleus keeps one segmentation per item and ignores the others",
+                    example=str(where),
+                )
+            mask_url = self.write_mask(ann, item, str(where))
+        payload = self.encoder.annotation(ann, ref, mask_url=mask_url, where=where)
+        if payload is None:
+            return
+        self._check_annotation_metadata(ann, payload, where)
+        records = "predictions" if ann.prediction else "annotations"
+        self.out[records].write(payload)
+        self.summary.add(records)
+
+    def _write_scene(self, scene: Scene) -> None:
+        where = f"scene {scene.reference_id!r}"
+        frames = _scene_frames(scene, self.scene_payloads, where)
+        self.checker.check("scene", scene.metadata, where)
+        self.ledger.fields(scene, where)
+        out: dict[str, Any] = {"reference_id": scene.reference_id, "frames": frames}
+        if scene.metadata:
+            out["metadata"] = scene.metadata
+        self.out["scenes"].write(out)
+        self.summary.add("scenes")
+        for ann in scene.annotations:
+            ann_payload = self.encoder.annotation(ann, scene.reference_id)
+            if ann_payload is None:
+                continue
+            scope = "prediction" if ann.prediction else "annotation"
+            self.checker.check(scope, ann_payload.get("metadata") or {}, f"{where}, {ann.kind}")
+            self.out["scene_predictions" if ann.prediction else "scene_annotations"].write(
+                ann_payload
+            )
+            self.summary.add("scene annotations")
+
+    def _write_manifest(self, header: Header) -> None:
+        self.ledger.fields(header, "header")
+        files = {key: FILES[key] for key, w in self.out.items() if w.count}
+        counts = {key: self.out[key].count for key in files} | {
+            k: v for k, v in self.summary.counts.items() if k in ("masks", "point clouds")
+        }
+        data = manifest_bytes(
+            header,
+            base_url=self.base_url,
+            group_key=self.group_key,
+            files=files,
+            counts=counts,
+            metadata_schema=self.checker.schema(),
+            report=self.report,
+        )
+        (self.dst / MANIFEST).write_bytes(data)
+        self.summary.files = sorted([MANIFEST, *files.values()])
