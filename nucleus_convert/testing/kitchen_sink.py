@@ -14,6 +14,7 @@ from PIL import Image
 
 from nucleus_convert.geometry.rle import encode
 from nucleus_convert.model import (
+    Annotation,
     Box,
     CameraParams,
     Category,
@@ -54,31 +55,15 @@ def _image(path: Path, shade: int) -> None:
     Image.fromarray(pixels).save(path)
 
 
-def kitchen_sink_dataset(workdir: str | Path) -> Dataset:
-    """One image item with every image annotation kind, a prediction, a point cloud item with a
-    cuboid, and a scene with a scene category. Its two PNG images are written into ``workdir``.
-    """
-    workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
+def _image_annotations() -> list[Annotation]:
+    """Every image annotation kind, one prediction among them, inside the kitchen sink image."""
     width, height = KITCHEN_SINK_SIZE
-    plain, other = workdir / "sink_plain.png", workdir / "sink_all_kinds.png"
-    _image(plain, 90)
-    _image(other, 120)
-
     instance = np.zeros((height, width), dtype=np.uint8)
     instance[20:30, 30:44] = 1
     index = np.zeros((height, width), dtype=np.uint8)
     index[8:16, 8:24] = 1
     index[20:30, 30:44] = 2
-    header = Header(
-        categories=[Category("cat", source_id=1), Category("dog", source_id=2)],
-        skeletons={"cat": Skeleton(["nose", "tail"], [(0, 1)])},
-        taxonomies={
-            "weather": Taxonomy("weather", ["sunny", "rainy"]),
-            "tags": Taxonomy("tags", ["indoor", "blurry"], type="multicategory"),
-        },
-    )
-    annotations = [
+    return [
         Box(label="cat", id="box-1", x=8.0, y=8.0, width=16.0, height=8.0),
         Box(label="dog", id="box-2", x=30.0, y=20.0, width=14.0, height=10.0, score=0.75),
         Polygon(label="dog", id="poly-1", points=[(30.0, 20.0), (44.0, 20.0), (44.0, 30.0)]),
@@ -102,6 +87,28 @@ def kitchen_sink_dataset(workdir: str | Path) -> Dataset:
         ImageCategory(label="sunny", id="cat-1", taxonomy="weather"),
         MultiCategory(id="multi-1", labels=["indoor", "blurry"], taxonomy="tags"),
     ]
+
+
+def kitchen_sink_dataset(workdir: str | Path) -> Dataset:
+    """One image item with every image annotation kind, a prediction, a point cloud item with a
+    cuboid, and a scene with a scene category. Its two PNG images are written into ``workdir``.
+    """
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    width, height = KITCHEN_SINK_SIZE
+    plain, other = workdir / "sink_plain.png", workdir / "sink_all_kinds.png"
+    _image(plain, 90)
+    _image(other, 120)
+
+    header = Header(
+        categories=[Category("cat", source_id=1), Category("dog", source_id=2)],
+        skeletons={"cat": Skeleton(["nose", "tail"], [(0, 1)])},
+        taxonomies={
+            "weather": Taxonomy("weather", ["sunny", "rainy"]),
+            "tags": Taxonomy("tags", ["indoor", "blurry"], type="multicategory"),
+        },
+    )
+    annotations = _image_annotations()
     lidar_points = np.array(
         [[1.0, 2.0, 0.5, 0.25], [3.0, -1.0, 0.0, 1.0], [0.5, 0.5, 1.5, 0.0]], dtype=np.float32
     )
