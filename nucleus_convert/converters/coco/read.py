@@ -31,6 +31,7 @@ from typing import Any, NoReturn
 import numpy as np
 from PIL import Image
 
+from nucleus_convert.converters.coco.categories import read_categories
 from nucleus_convert.converters.coco.schema import CAPTIONS_KEY, KNOWN_ANNOTATION_KEYS, is_coco_id
 from nucleus_convert.errors import InputError
 from nucleus_convert.geometry.rle import check_rle
@@ -60,7 +61,6 @@ __all__ = ["read_coco"]
 
 _COPIED_ATTRIBUTES = ("area", "iscrowd", "num_keypoints")
 _IMAGE_KEYS = frozenset({"id", "file_name", "width", "height"})
-_CATEGORY_KEYS = frozenset({"id", "name", "supercategory", "keypoints", "skeleton"})
 _TOP_KEYS = frozenset({"images", "annotations", "categories", "info", "licenses"})
 _PLAIN_NUMBERS = frozenset({int, float})  # JSON numbers as orjson parses them (not bool)
 _VIS = (Visibility.UNLABELLED, Visibility.HIDDEN, Visibility.VISIBLE)
@@ -192,98 +192,11 @@ class CocoReader:
             self.coco_extra["task"] = task
 
     def _read_categories(self, categories: Any) -> None:
-        if not isinstance(categories, list):
-            raise InputError("'categories' must be a list", path=self.path, field="categories")
-        names: dict[str, Any] = {}
-        zero_based: list[str] = []
-        for i, c in enumerate(categories):
-            record = f"categories[{i}]"
-            if not isinstance(c, dict):
-                raise InputError("a category must be an object", path=self.path, record=record)
-            cid, name = c.get("id"), c.get("name")
-            if not is_coco_id(cid):
-                raise InputError(
-                    f"category id must be an integer, got {cid!r}",
-                    path=self.path,
-                    record=record,
-                    field="id",
-                )
-            record = f"category id {cid}"
-            if not isinstance(name, str) or not name:
-                raise InputError(
-                    f"category name must be a non-empty string, got {name!r}",
-                    path=self.path,
-                    record=record,
-                    field="name",
-                )
-            if cid in self.labels:
-                raise InputError("category id appears twice", path=self.path, record=record)
-            if name in names:
-                raise InputError(
-                    f"category name {name!r} is also category id {names[name]}; labels must be "
-                    "unique",
-                    path=self.path,
-                    record=record,
-                )
-            names[name] = cid
-            self.labels[cid] = name
-            sup = c.get("supercategory")
-            self.header.categories.append(
-                Category(
-                    name=name,
-                    source_id=cid,
-                    supercategory=sup if isinstance(sup, str) else None,
-                    attributes={k: v for k, v in c.items() if k not in _CATEGORY_KEYS},
-                )
-            )
-            if "keypoints" in c or "skeleton" in c:
-                skel = self._skeleton(c, record)
-                if skel is not None:
-                    self.skeletons[cid] = skel[0]
-                    self.header.skeletons[name] = skel[0]
-                    if skel[1]:
-                        zero_based.append(name)
+        zero_based = read_categories(
+            categories, self.path, self.labels, self.skeletons, self.header
+        )
         if zero_based:
             self.coco_extra["zero_based_skeletons"] = zero_based
-
-    def _skeleton(self, c: dict[str, Any], record: str) -> tuple[Skeleton, bool] | None:
-        names = c.get("keypoints", [])
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise InputError(
-                "category keypoints must be a list of names",
-                path=self.path,
-                record=record,
-                field="keypoints",
-            )
-        if len(set(names)) != len(names):
-            raise InputError(
-                "category keypoint names repeat", path=self.path, record=record, field="keypoints"
-            )
-        raw = c.get("skeleton") or []
-        if not isinstance(raw, list) or not all(
-            isinstance(e, list) and len(e) == 2 and all(isinstance(v, int) for v in e) for e in raw
-        ):
-            raise InputError(
-                "skeleton must be a list of [a, b] integer pairs",
-                path=self.path,
-                record=record,
-                field="skeleton",
-            )
-        # COCO's skeleton is 1-based; some tools (datumaro) write 0-based ones. A 0 can only
-        # mean 0-based: keep those as they are and remember it so the writer restores them.
-        zero_based = any(v == 0 for e in raw for v in e)
-        shift = 0 if zero_based else 1
-        edges = [(a - shift, b - shift) for a, b in raw]
-        for a, b in edges:
-            if a < 0 or b < 0 or (names and (a >= len(names) or b >= len(names))):
-                raise InputError(
-                    f"skeleton edge [{a + shift}, {b + shift}] is outside the {len(names)} "
-                    "keypoints",
-                    path=self.path,
-                    record=record,
-                    field="skeleton",
-                )
-        return Skeleton(names=list(names), edges=edges), zero_based
 
     def _read_images(self, images: list[Any], path: Path) -> None:
         refs: dict[str, Any] = {}
@@ -373,34 +286,23 @@ class CocoReader:
         return label
 
     def _annotation(self, a: Any, index: int) -> None:
+        """One ``annotations`` record: a caption goes to the item metadata, a panoptic record
+        to its segmentation, anything else becomes the group of members :meth:`_members`
+        makes (an image category when it has no geometry)."""
         if not isinstance(a, dict):
             self._error("an annotation must be an object", f"annotations[{index}]")
         if "segments_info" in a:
             self._panoptic_record(a, self._item(a.get("image_id"), f"annotations[{index}]"))
             return
         aid = a.get("id")
-        if self.results and aid is None:
-            record = f"result {index}"
-            group = f"result-{index}"
-        else:
-            if not is_coco_id(aid):
-                self._error(
-                    f"annotation id must be an integer, got {aid!r}", f"annotations[{index}]", "id"
-                )
-            record = f"annotation id {aid}"
-            group = str(aid)
+        record, group = self._names(aid, index)
         # A plain int is looked up directly; anything else (1.0 or true would find image 1 in
         # a dict) goes through the checks.
         image_id = a.get("image_id")
         item_or_none = self.items.get(image_id) if type(image_id) is int else None
         item = item_or_none if item_or_none is not None else self._item(image_id, record)
         if "caption" in a:
-            caption = a["caption"]
-            if not isinstance(caption, str):
-                self._error("caption must be a string", record, "caption")
-            item.metadata.setdefault(CAPTIONS_KEY, []).append(
-                {k: v for k, v in a.items() if k != "image_id"}
-            )
+            self._caption(a, item, record)
             return
         category_id = a.get("category_id")
         label_or_none = self.labels.get(category_id) if type(category_id) is int else None
@@ -410,9 +312,7 @@ class CocoReader:
             if key in a:
                 attrs[key] = a[key]
         if not a.keys() <= KNOWN_ANNOTATION_KEYS:
-            for key, value in a.items():
-                if key not in KNOWN_ANNOTATION_KEYS:
-                    attrs[key] = value
+            attrs.update((k, v) for k, v in a.items() if k not in KNOWN_ANNOTATION_KEYS)
         score = a.get("score")
         if score is not None and not _is_number(score):
             self._error(f"score must be a number, got {score!r}", record, "score")
@@ -422,6 +322,37 @@ class CocoReader:
             "attributes": attrs,
             "score": score,
         }
+        out = self._members(a, record, group, common)
+        if not out:
+            if score is not None:
+                self._error("a result needs a bbox, segmentation or keypoints", record)
+            # Nucleus category payloads have no annotation id: the COCO id stays in coco_id.
+            out.append(ImageCategory(**common))
+        item.annotations.extend(out)
+
+    def _names(self, aid: Any, index: int) -> tuple[str, str]:
+        """How an annotation is named in messages, and its group id (its COCO id; a result
+        without one is numbered by its place in the file)."""
+        if self.results and aid is None:
+            return f"result {index}", f"result-{index}"
+        if not is_coco_id(aid):
+            self._error(
+                f"annotation id must be an integer, got {aid!r}", f"annotations[{index}]", "id"
+            )
+        return f"annotation id {aid}", str(aid)
+
+    def _caption(self, a: dict[str, Any], item: Item, record: str) -> None:
+        if not isinstance(a["caption"], str):
+            self._error("caption must be a string", record, "caption")
+        item.metadata.setdefault(CAPTIONS_KEY, []).append(
+            {k: v for k, v in a.items() if k != "image_id"}
+        )
+
+    def _members(
+        self, a: dict[str, Any], record: str, group: str, common: dict[str, Any]
+    ) -> list[Annotation]:
+        """The model annotations of one COCO object: its box, one polygon per ring or its
+        RLE mask, and its keypoints (in that order; all share ``common``)."""
         out: list[Annotation] = []
         bbox = a.get("bbox")
         if bbox is not None:
@@ -443,18 +374,7 @@ class CocoReader:
                         Polygon(id=f"{group}.{k}", points=self._ring(ring, record, k), **common)
                     )
             elif isinstance(seg, dict):
-                why = check_rle(seg)
-                if why is not None:
-                    self._error(why, record, "segmentation")
-                h, w = self.sizes.get(a.get("image_id"), (None, None))
-                size = seg["size"]
-                if h is not None and w is not None and (size[0] != h or size[1] != w):
-                    self._error(
-                        f"RLE size {size[0]}x{size[1]} (height x width) disagrees with the image "
-                        f"({h}x{w})",
-                        record,
-                        "segmentation.size",
-                    )
+                self._check_rle(seg, a.get("image_id"), record)
                 out.append(InstanceMask(id=f"{group}.mask", rle=seg, **common))
             else:
                 self._error(
@@ -465,12 +385,21 @@ class CocoReader:
                 )
         if "keypoints" in a:
             out.append(self._keypoints(a, record, group, common))
-        if not out:
-            if score is not None:
-                self._error("a result needs a bbox, segmentation or keypoints", record)
-            # Nucleus category payloads have no annotation id: the COCO id stays in coco_id.
-            out.append(ImageCategory(**common))
-        item.annotations.extend(out)
+        return out
+
+    def _check_rle(self, seg: dict[str, Any], image_id: Any, record: str) -> None:
+        """An RLE must be well formed (:func:`check_rle`) and the size of its image."""
+        why = check_rle(seg)
+        if why is not None:
+            self._error(why, record, "segmentation")
+        h, w = self.sizes.get(image_id, (None, None))
+        size = seg["size"]
+        if h is not None and w is not None and (size[0] != h or size[1] != w):
+            self._error(
+                f"RLE size {size[0]}x{size[1]} (height x width) disagrees with the image ({h}x{w})",
+                record,
+                "segmentation.size",
+            )
 
     def _ring(self, ring: Any, record: str, k: int) -> list[tuple[float, float]]:
         if type(ring) is not list:
