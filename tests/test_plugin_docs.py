@@ -151,3 +151,97 @@ def test_quoted_start_up_error_is_the_real_one(tmp_path: Path) -> None:
     quoted = re.search(r"```text\n(.*?)\n```", section, re.S)
     assert quoted is not None
     assert proc.stderr.strip() == textwrap.dedent(quoted[1]).strip()
+
+
+_EXAMPLE = re.compile(r"```python\n# example: (?P<name>\S+)\n(?P<body>.*?)```", re.S)
+
+
+def _install_toolkit_example(site: Path) -> None:
+    """The writer toolkit section's example, installed as the plugin of a fake distribution."""
+    section = _section(DOC.read_text(encoding="utf-8"), "The writer toolkit")
+    (example,) = _EXAMPLE.finditer(section)
+    assert example["name"] == "boxlines.py"
+    make_dist(site, "nucleus-convert-boxlines", "boxlines", "boxlines_example", example["body"])
+
+
+def _png(path: Path) -> Path:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("1", (8, 6)).save(path)
+    return path
+
+
+def test_toolkit_example_confines_places_and_counts_by_model_kind_and_field(
+    site: Path, tmp_path: Path
+) -> None:
+    import nucleus_convert as nc
+    from nucleus_convert.toolkit import loss_row_problem
+
+    _install_toolkit_example(site)
+    image = _png(tmp_path / "src" / "a.png")
+    box = nc.Box(label="car", x=1, y=1, width=2, height=3, track_id="t")
+    hostile = nc.Item(
+        "../x",
+        media=nc.ImageMedia(str(image), 8, 6),
+        metadata={"weather": "rain"},
+        camera=nc.CameraParams((0, 0, 0), (0, 0, 0, 1), 1, 1, 1, 1),
+        annotations=[
+            box,
+            nc.Polygon(label="car", points=[(0, 0), (1, 0), (1, 1)]),
+            nc.Box(label="car", x=0, y=0, width=1, height=1, score=0.5),
+        ],
+    )
+    remote = nc.Item("r", media=nc.ImageMedia("s3://b/r.jpg", 8, 6))
+    out = tmp_path / "out" / "ds"
+    (tmp_path / "out").mkdir()
+    result = nc.write(nc.Dataset.of([hostile, remote]), out, "boxlines")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["ds"]  # atomic, confined
+    (placed,) = (out / "images").iterdir()
+    assert placed.name.startswith("_._x-") and placed.suffix == ".png"
+    rows = {(e.kind, e.field): e.count("dropped") for e in result.report}
+    assert rows == {
+        ("box", "track_id"): 1,
+        ("box", "*"): 1,  # the prediction, under its kind
+        ("polygon", "*"): 1,
+        ("item", "metadata.weather"): 1,
+        ("item", "camera"): 1,
+        ("item", "media"): 1,  # the remote image, not placed
+    }
+    assert all(loss_row_problem(kind, field) is None for kind, field in rows)
+    back = {i.reference_id: i for i in nc.read(out, "boxlines").items}
+    assert back["../x"].annotations == [nc.Box(label="car", x=1, y=1, width=2, height=3)]
+
+
+def test_toolkit_example_reader_follows_on_error(site: Path, tmp_path: Path) -> None:
+    import nucleus_convert as nc
+
+    _install_toolkit_example(site)
+    out = tmp_path / "out"
+    item = nc.Item("a", media=nc.ImageMedia("s3://b/a.jpg", 8, 6))
+    nc.write(nc.Dataset.of([item, nc.Item("b", media=item.media)]), out, "boxlines", images="none")
+    lines = (out / "boxes.jsonl").read_text().splitlines()
+    (out / "boxes.jsonl").write_text(lines[0] + '\n{"ref": "bad"}\n' + lines[1] + "\n")
+    with pytest.raises(nc.InputError, match=r"boxes\.jsonl:2: not a boxlines record"):
+        list(nc.read(out, "boxlines").items)
+    dataset = nc.read(out, "boxlines", on_error="skip")
+    assert [i.reference_id for i in dataset.items] == ["a", "b"]
+    assert dataset.losses.entries[("item", "*")].count("dropped") == 1
+    assert dataset.losses.skipped[0].startswith(f"{out / 'boxes.jsonl'}:2:")
+
+
+def test_toolkit_example_passes_the_conformance_kit(site: Path, tmp_path: Path) -> None:
+    import nucleus_convert as nc
+    from nucleus_convert.testing import check_format
+
+    _install_toolkit_example(site)
+    image = _png(tmp_path / "a.png")
+    box = nc.Box(label="car", x=1.5, y=1, width=2, height=3.25)
+    sample = tmp_path / "sample"
+    nc.write(
+        nc.Dataset.of([nc.Item("a", media=nc.ImageMedia(str(image), 8, 6), annotations=[box])]),
+        sample,
+        "boxlines",
+    )
+    report = check_format("boxlines", [sample], workdir=tmp_path / "kit", raise_on_failure=False)
+    assert report.passed, str(report)
