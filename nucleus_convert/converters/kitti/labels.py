@@ -119,6 +119,74 @@ def _number(word: str, path: Path, line: int, column: int) -> float:
     return value
 
 
+def _occluded(word: str, path: Path, line: int) -> int:
+    """Column 3 as an integer (checked by :func:`_occluded_value`)."""
+    if not _INTEGER.match(word):
+        raise InputError(f"occluded (column 3) is {word!r}, not an integer", path=path, line=line)
+    return int(word)
+
+
+def _occluded_value(value: int, word: str, path: Path, line: int) -> int | None:
+    """Column 3: 0..3, or -1 for "not set" (None)."""
+    if value == UNSET_OCCLUDED:
+        return None
+    if value not in (0, 1, 2, 3):
+        raise InputError(
+            f"occluded (column 3) {word} is not 0, 1, 2 or 3 (-1 means not set)",
+            path=path,
+            line=line,
+        )
+    return value
+
+
+def _truncated(words: list[str], nums: list[float], path: Path, line: int) -> float | None:
+    """Column 2: truncation in 0..1, or -1 for "not set" (None)."""
+    truncated = None if nums[0] == UNSET_TRUNCATED else nums[0]
+    if truncated is not None and not 0.0 <= truncated <= 1.0:
+        raise InputError(
+            f"truncated (column 2) {words[1]} is outside 0..1 (-1 means not set)",
+            path=path,
+            line=line,
+        )
+    return truncated
+
+
+def _alpha(words: list[str], nums: list[float], path: Path, line: int) -> float | None:
+    """Column 4: the observation angle in [-pi, pi], or -10 for "not set" (None)."""
+    alpha = None if nums[2] == UNSET_ALPHA else nums[2]
+    if alpha is not None and abs(alpha) > _ANGLE_LIMIT:
+        raise InputError(
+            f"alpha (column 4) {words[3]} is outside [-pi, pi] (-10 means not set)",
+            path=path,
+            line=line,
+        )
+    return alpha
+
+
+_Box3D = tuple[tuple[float, float, float] | None, tuple[float, float, float] | None, float | None]
+
+
+def _three_d(words: list[str], nums: list[float], path: Path, line: int) -> _Box3D:
+    """Columns 9-15: ``(dimensions, location, rotation_y)``, all None for KITTI's "no 3D box"
+    (``h w l = -1 -1 -1``); sizes positive, rotation in [-pi, pi]."""
+    h, w, length = nums[7:10]
+    if (h, w, length) == UNSET_DIMENSIONS:
+        return None, None, None
+    if min(h, w, length) <= 0:
+        raise InputError(
+            f"dimensions h w l ({words[8]} {words[9]} {words[10]}) must be positive "
+            "(-1 -1 -1 means no 3D box)",
+            path=path,
+            line=line,
+        )
+    rotation_y = nums[13]
+    if abs(rotation_y) > _ANGLE_LIMIT:
+        raise InputError(
+            f"rotation_y (column 15) {words[14]} is outside [-pi, pi]", path=path, line=line
+        )
+    return (h, w, length), (nums[10], nums[11], nums[12]), rotation_y
+
+
 def parse_label_line(text: str, path: Path, line: int) -> Label | None:
     """Parse one line (None for a blank line); raises :class:`InputError` naming ``path:line``."""
     words = text.split()
@@ -134,34 +202,10 @@ def parse_label_line(text: str, path: Path, line: int) -> Label | None:
     if _DECIMAL.match(kind):
         raise InputError(f"type (column 1) is the number {kind!r}", path=path, line=line)
     nums = [_number(w, path, line, i) for i, w in enumerate(words[1:], start=1)]
-    truncated_v, occluded_w, alpha_v = nums[0], words[2], nums[2]
-    if not _INTEGER.match(occluded_w):
-        raise InputError(
-            f"occluded (column 3) is {occluded_w!r}, not an integer", path=path, line=line
-        )
-    occluded_v = int(occluded_w)
-
-    truncated = None if truncated_v == UNSET_TRUNCATED else truncated_v
-    if truncated is not None and not 0.0 <= truncated <= 1.0:
-        raise InputError(
-            f"truncated (column 2) {words[1]} is outside 0..1 (-1 means not set)",
-            path=path,
-            line=line,
-        )
-    occluded = None if occluded_v == UNSET_OCCLUDED else occluded_v
-    if occluded is not None and occluded not in (0, 1, 2, 3):
-        raise InputError(
-            f"occluded (column 3) {occluded_w} is not 0, 1, 2 or 3 (-1 means not set)",
-            path=path,
-            line=line,
-        )
-    alpha = None if alpha_v == UNSET_ALPHA else alpha_v
-    if alpha is not None and abs(alpha) > _ANGLE_LIMIT:
-        raise InputError(
-            f"alpha (column 4) {words[3]} is outside [-pi, pi] (-10 means not set)",
-            path=path,
-            line=line,
-        )
+    occluded_int = _occluded(words[2], path, line)  # the checks in column order, as ever
+    truncated = _truncated(words, nums, path, line)
+    occluded = _occluded_value(occluded_int, words[2], path, line)
+    alpha = _alpha(words, nums, path, line)
     left, top, right, bottom = nums[3:7]
     if right < left or bottom < top:
         raise InputError(
@@ -169,26 +213,7 @@ def parse_label_line(text: str, path: Path, line: int) -> Label | None:
             path=path,
             line=line,
         )
-    h, w, length = nums[7:10]
-    dimensions: tuple[float, float, float] | None = (h, w, length)
-    location: tuple[float, float, float] | None = (nums[10], nums[11], nums[12])
-    rotation_y: float | None = nums[13]
-    if dimensions == UNSET_DIMENSIONS:
-        dimensions = location = rotation_y = None
-    else:
-        if min(h, w, length) <= 0:
-            raise InputError(
-                f"dimensions h w l ({words[8]} {words[9]} {words[10]}) must be positive "
-                "(-1 -1 -1 means no 3D box)",
-                path=path,
-                line=line,
-            )
-        assert rotation_y is not None
-        if abs(rotation_y) > _ANGLE_LIMIT:
-            raise InputError(
-                f"rotation_y (column 15) {words[14]} is outside [-pi, pi]", path=path, line=line
-            )
-    score = nums[14] if len(nums) == 15 else None
+    dimensions, location, rotation_y = _three_d(words, nums, path, line)
     return Label(
         line=line,
         type=kind,
@@ -199,7 +224,7 @@ def parse_label_line(text: str, path: Path, line: int) -> Label | None:
         dimensions=dimensions,
         location=location,
         rotation_y=rotation_y,
-        score=score,
+        score=nums[14] if len(nums) == 15 else None,
     )
 
 

@@ -248,56 +248,71 @@ class _Reader:
         self.labels_seen: dict[str, None] = {}
 
     def load(self) -> None:
+        """Read and check every frame's labels, calibration and segmentation (no scan)."""
         for files in find_frames(self.src):
             frame = _Frame(files)
             if files.calib is not None:
                 frame.calib = parse_calib(files.calib)
             if files.label is not None:
                 frame.labels = parse_label_file(files.label)
-                for label in frame.labels:
-                    if label.dimensions is not None and frame.calib is None:
-                        raise InputError(
-                            f"the label has a 3D box but frame {files.frame_id!r} has no "
-                            "calib file to place it",
-                            path=files.label,
-                            line=label.line,
-                        )
-                    if label.type == DONTCARE and not self.keep_dontcare:
-                        self.losses.dropped(
-                            "box",
-                            "DontCare",
-                            reason="dontcare=drop",
-                            example=f"{files.label}:{label.line}",
-                        )
-                        continue
-                    self.labels_seen.setdefault(label.type, None)
+                self._check_labels(frame)
             seg = files.instance or files.semantic
             if seg is not None:
-                frame.seg_path, frame.seg_instance = seg, files.instance is not None
-                values = read_values(seg, instance=frame.seg_instance)
-                for class_id in np.unique(values // 256).tolist():
-                    self.labels_seen.setdefault(CITYSCAPES[class_id], None)
+                self._load_segmentation(frame, seg, instance=files.instance is not None)
             if files.velodyne is not None and files.image is None:
-                kept = [lb for lb in frame.labels if self.keep_dontcare or lb.type != DONTCARE]
-                if seg is not None:
-                    self.losses.dropped(
-                        "segmentation",
-                        reason="the frame has a scan but no image_2 file to hold it",
-                        example=str(seg),
-                    )
-                if kept:
-                    self.losses.dropped(
-                        "box",
-                        reason="the frame has a scan but no image_2 file to hold its 2D boxes",
-                        n=len(kept),
-                        example=str(files.label),
-                    )
+                self._note_scan_without_image(frame, seg)
             if files.calib is not None and frame.calib is not None:
                 try:
                     frame.camera = camera_params(frame.calib, 2)
                 except ValueError as exc:
                     raise InputError(f"P2: {exc}", path=files.calib) from None
             self.frames.append(frame)
+
+    def _check_labels(self, frame: _Frame) -> None:
+        """A 3D box needs the frame's calibration; DontCare lines are counted when dropped;
+        every other type is a label seen."""
+        files = frame.files
+        for label in frame.labels:
+            if label.dimensions is not None and frame.calib is None:
+                raise InputError(
+                    f"the label has a 3D box but frame {files.frame_id!r} has no "
+                    "calib file to place it",
+                    path=files.label,
+                    line=label.line,
+                )
+            if label.type == DONTCARE and not self.keep_dontcare:
+                self.losses.dropped(
+                    "box",
+                    "DontCare",
+                    reason="dontcare=drop",
+                    example=f"{files.label}:{label.line}",
+                )
+                continue
+            self.labels_seen.setdefault(label.type, None)
+
+    def _load_segmentation(self, frame: _Frame, seg: Path, *, instance: bool) -> None:
+        frame.seg_path, frame.seg_instance = seg, instance
+        values = read_values(seg, instance=instance)
+        for class_id in np.unique(values // 256).tolist():
+            self.labels_seen.setdefault(CITYSCAPES[class_id], None)
+
+    def _note_scan_without_image(self, frame: _Frame, seg: Path | None) -> None:
+        """A frame with a scan and no image has no camera item for its boxes and segmentation:
+        they are counted as dropped."""
+        kept = [lb for lb in frame.labels if self.keep_dontcare or lb.type != DONTCARE]
+        if seg is not None:
+            self.losses.dropped(
+                "segmentation",
+                reason="the frame has a scan but no image_2 file to hold it",
+                example=str(seg),
+            )
+        if kept:
+            self.losses.dropped(
+                "box",
+                reason="the frame has a scan but no image_2 file to hold its 2D boxes",
+                n=len(kept),
+                example=str(frame.files.label),
+            )
 
     def header(self) -> Header:
         known = [t for t in KITTI_TYPES if t in self.labels_seen]
