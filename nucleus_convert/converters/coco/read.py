@@ -295,7 +295,16 @@ class CocoReader:
             self._panoptic_record(a, self._item(a.get("image_id"), f"annotations[{index}]"))
             return
         aid = a.get("id")
-        record, group = self._names(aid, index)
+        if self.results and aid is None:
+            record = f"result {index}"
+            group = f"result-{index}"
+        else:
+            if not is_coco_id(aid):
+                self._error(
+                    f"annotation id must be an integer, got {aid!r}", f"annotations[{index}]", "id"
+                )
+            record = f"annotation id {aid}"
+            group = str(aid)
         # A plain int is looked up directly; anything else (1.0 or true would find image 1 in
         # a dict) goes through the checks.
         image_id = a.get("image_id")
@@ -313,33 +322,7 @@ class CocoReader:
                 attrs[key] = a[key]
         if not a.keys() <= KNOWN_ANNOTATION_KEYS:
             attrs.update((k, v) for k, v in a.items() if k not in KNOWN_ANNOTATION_KEYS)
-        score = a.get("score")
-        if score is not None and not _is_number(score):
-            self._error(f"score must be a number, got {score!r}", record, "score")
-        common: dict[str, Any] = {
-            "label": label,
-            "group_id": group,
-            "attributes": attrs,
-            "score": score,
-        }
-        out = self._members(a, record, group, common)
-        if not out:
-            if score is not None:
-                self._error("a result needs a bbox, segmentation or keypoints", record)
-            # Nucleus category payloads have no annotation id: the COCO id stays in coco_id.
-            out.append(ImageCategory(**common))
-        item.annotations.extend(out)
-
-    def _names(self, aid: Any, index: int) -> tuple[str, str]:
-        """How an annotation is named in messages, and its group id (its COCO id; a result
-        without one is numbered by its place in the file)."""
-        if self.results and aid is None:
-            return f"result {index}", f"result-{index}"
-        if not is_coco_id(aid):
-            self._error(
-                f"annotation id must be an integer, got {aid!r}", f"annotations[{index}]", "id"
-            )
-        return f"annotation id {aid}", str(aid)
+        item.annotations.extend(self._members(a, record, group, label, attrs))
 
     def _caption(self, a: dict[str, Any], item: Item, record: str) -> None:
         if not isinstance(a["caption"], str):
@@ -349,10 +332,20 @@ class CocoReader:
         )
 
     def _members(
-        self, a: dict[str, Any], record: str, group: str, common: dict[str, Any]
+        self, a: dict[str, Any], record: str, group: str, label: str, attrs: dict[str, Any]
     ) -> list[Annotation]:
         """The model annotations of one COCO object: its box, one polygon per ring or its
-        RLE mask, and its keypoints (in that order; all share ``common``)."""
+        RLE mask, and its keypoints (in that order, all with the same label, group, attributes
+        and score); an object with none of them is an image category."""
+        score = a.get("score")
+        if score is not None and not _is_number(score):
+            self._error(f"score must be a number, got {score!r}", record, "score")
+        common: dict[str, Any] = {
+            "label": label,
+            "group_id": group,
+            "attributes": attrs,
+            "score": score,
+        }
         out: list[Annotation] = []
         bbox = a.get("bbox")
         if bbox is not None:
@@ -385,6 +378,11 @@ class CocoReader:
                 )
         if "keypoints" in a:
             out.append(self._keypoints(a, record, group, common))
+        if not out:
+            if score is not None:
+                self._error("a result needs a bbox, segmentation or keypoints", record)
+            # Nucleus category payloads have no annotation id: the COCO id stays in coco_id.
+            out.append(ImageCategory(**common))
         return out
 
     def _check_rle(self, seg: dict[str, Any], image_id: Any, record: str) -> None:
