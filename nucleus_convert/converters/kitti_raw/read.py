@@ -161,8 +161,8 @@ def _calibration(folder: Path, override: str) -> tuple[Calibration | None, dict[
     return None, {}
 
 
-def load_drive(folder: Path, xml: Path | None, calib_override: str = "") -> Drive:
-    """Find and check everything of one drive (the XML is parsed, no scan is read)."""
+def _scans(folder: Path) -> dict[int, Path]:
+    """The drive's velodyne scans by frame number: at least one, consecutive."""
     velodyne = folder.joinpath(*VELODYNE)
     if not velodyne.is_dir():
         raise InputError(
@@ -180,8 +180,12 @@ def load_drive(folder: Path, xml: Path | None, calib_override: str = "") -> Driv
             f"({len(missing)} frames missing in all)",
             path=velodyne,
         )
-    drive = Drive(folder=folder, name=folder.name, scans=scans, tracklet_file=xml)
-    for sub in sorted(folder.iterdir()):
+    return scans
+
+
+def _camera_images(drive: Drive) -> None:
+    """Each ``image_0k/data`` folder's images; every image needs the scan of its frame."""
+    for sub in sorted(drive.folder.iterdir()):
         match = _CAMERA_DIR.fullmatch(sub.name)
         if match is None or not (sub / "data").is_dir():
             continue
@@ -190,13 +194,36 @@ def load_drive(folder: Path, xml: Path | None, calib_override: str = "") -> Driv
             raise InputError(f"a second folder for camera {camera}", path=sub)
         images = _numbered_files(sub / "data", IMAGE_SUFFIXES, "camera image")
         for frame, path in images.items():
-            if frame not in scans:
+            if frame not in drive.scans:
                 raise InputError(
                     f"image of frame {frame} has no velodyne scan {frame:010d} in "
                     f"{'/'.join(VELODYNE)}",
                     path=path,
                 )
         drive.images[camera] = images
+
+
+def _load_tracklets(drive: Drive, xml: Path) -> None:
+    """The drive's tracklets; every pose must fall on a scan's frame."""
+    frames = drive.frames
+    drive.tracklets = parse_tracklets(xml)
+    for k, t in enumerate(drive.tracklets):
+        if not t.poses:
+            continue
+        if t.first_frame < frames[0] or t.last_frame > frames[-1]:
+            raise InputError(
+                f"poses for frames {t.first_frame}..{t.last_frame}, but the velodyne scans "
+                f"are frames {frames[0]}..{frames[-1]}",
+                path=xml,
+                line=t.line,
+                record=f"tracklet {k} ({t.object_type!r})",
+            )
+
+
+def load_drive(folder: Path, xml: Path | None, calib_override: str = "") -> Drive:
+    """Find and check everything of one drive (the XML is parsed, no scan is read)."""
+    drive = Drive(folder=folder, name=folder.name, scans=_scans(folder), tracklet_file=xml)
+    _camera_images(drive)
     drive.calib, drive.calib_files = _calibration(folder, calib_override)
     if drive.calib is not None:
         for camera in drive.images:
@@ -207,18 +234,7 @@ def load_drive(folder: Path, xml: Path | None, calib_override: str = "") -> Driv
                     f"camera {camera}: {exc}", path=drive.calib_files[CALIB_CAM]
                 ) from None
     if xml is not None:
-        drive.tracklets = parse_tracklets(xml)
-        for k, t in enumerate(drive.tracklets):
-            if not t.poses:
-                continue
-            if t.first_frame < frames[0] or t.last_frame > frames[-1]:
-                raise InputError(
-                    f"poses for frames {t.first_frame}..{t.last_frame}, but the velodyne scans "
-                    f"are frames {frames[0]}..{frames[-1]}",
-                    path=xml,
-                    line=t.line,
-                    record=f"tracklet {k} ({t.object_type!r})",
-                )
+        _load_tracklets(drive, xml)
     return drive
 
 

@@ -287,6 +287,105 @@ def _pose(ctx: _Ctx, el: etree._Element, record: str, version: int, collide: set
     return Pose(values, attributes, el.sourceline)
 
 
+@dataclass(slots=True)
+class _Versions:
+    """The class versions seen so far: Boost writes them on a class's first object only."""
+
+    tracklet: int | None = None
+    pose: int | None = None
+
+
+_COLLIDE = frozenset(
+    {*POSE_FIELDS, "objectType", "h", "w", "l", "first_frame", "finished", "poses"}
+)
+"""Names a CVAT attribute may not take: they are tracklet or pose fields."""
+
+
+def _tracklet_fields(
+    ctx: _Ctx, item: etree._Element, record: str, version: int
+) -> tuple[dict[str, etree._Element], str, list[float], int, int]:
+    """A tracklet's children, ``objectType``, ``(h, w, l)``, ``first_frame`` and ``finished``
+    (0, tracklets.h's default, before version 1)."""
+    names = ["objectType", "h", "w", "l", "first_frame", "poses", ATTRIBUTES]
+    if version >= 1:
+        names.append("finished")
+    parts = _children(ctx, item, record, names)
+    object_type = _require(ctx, parts, "objectType", item, record).text or ""
+    if _CONTROL.search(object_type):
+        ctx.error("<objectType> holds a control character", parts["objectType"], record)
+    size = [
+        float(_number(ctx, _require(ctx, parts, n, item, record), record, integer=False))
+        for n in ("h", "w", "l")
+    ]
+    first_el = _require(ctx, parts, "first_frame", item, record)
+    first = int(_number(ctx, first_el, record, integer=True))
+    if first < 0:
+        ctx.error(f"<first_frame> is {first}, before frame 0", first_el, record, "first_frame")
+    finished = 0  # tracklets.h's load() default for version 0
+    if version >= 1:
+        finished = int(
+            _number(ctx, _require(ctx, parts, "finished", item, record), record, integer=True)
+        )
+    return parts, object_type, size, first, finished
+
+
+def _poses(
+    ctx: _Ctx,
+    poses_el: etree._Element,
+    record: str,
+    k: int,
+    first: int,
+    versions: _Versions,
+    collide: set[str],
+) -> list[Pose]:
+    """The pose items of a ``<poses>`` element, as many as its ``<count>`` says."""
+    pose_parts = _children(ctx, poses_el, record, ("count", "item_version"), items=True)
+    count = _count(ctx, pose_parts, poses_el, record)
+    pose_items = _items(poses_el)
+    if count != len(pose_items):
+        ctx.error(
+            f"<poses> says <count>{count}</count> but holds {len(pose_items)} pose items",
+            pose_parts["count"],
+            record,
+            "count",
+        )
+    poses = []
+    for j, pose_el in enumerate(pose_items):
+        pose_record = f"tracklet {k}, pose {j} (frame {first + j})"
+        versions.pose = _version(ctx, pose_el, pose_record, versions.pose)
+        pv = POSE_VERSION if versions.pose is None else versions.pose
+        poses.append(_pose(ctx, pose_el, pose_record, pv, collide))
+    return poses
+
+
+def _tracklet(ctx: _Ctx, item: etree._Element, k: int, versions: _Versions) -> Tracklet:
+    record = f"tracklet {k}"
+    versions.tracklet = _version(ctx, item, record, versions.tracklet)
+    version = TRACKLET_VERSION if versions.tracklet is None else versions.tracklet
+    if version not in (0, 1):
+        ctx.error(f"tracklet version {version} is unknown (the devkit writes 0 or 1)", item, record)
+    parts, object_type, size, first, finished = _tracklet_fields(ctx, item, record, version)
+    attributes = _attributes(ctx, parts.get(ATTRIBUTES), record)
+    for name in attributes:
+        if name in _COLLIDE:
+            ctx.error(
+                f"attribute {name!r} has the name of a tracklet field", parts[ATTRIBUTES], record
+            )
+    poses_el = _require(ctx, parts, "poses", item, record)
+    poses = _poses(ctx, poses_el, record, k, first, versions, {*_COLLIDE, *attributes})
+    return Tracklet(
+        object_type=object_type,
+        h=size[0],
+        w=size[1],
+        l=size[2],
+        first_frame=first,
+        poses=poses,
+        finished=finished,
+        attributes=attributes,
+        line=item.sourceline,
+    )
+
+
 def parse_tracklets(path: Path) -> list[Tracklet]:
     """Read a ``tracklet_labels.xml`` (see the module doc); InputError names file and element."""
     ctx = _Ctx(path)
@@ -304,77 +403,8 @@ def parse_tracklets(path: Path) -> list[Tracklet]:
     where = "<tracklets>"
     found = _children(ctx, tracklets_el, where, ("count", "item_version"), items=True)
     _count(ctx, found, tracklets_el, where)
-    tracklet_version: int | None = None
-    pose_version: int | None = None
-    collide = {*POSE_FIELDS, "objectType", "h", "w", "l", "first_frame", "finished", "poses"}
-    out: list[Tracklet] = []
-    for k, item in enumerate(_items(tracklets_el)):
-        record = f"tracklet {k}"
-        tracklet_version = _version(ctx, item, record, tracklet_version)
-        version = TRACKLET_VERSION if tracklet_version is None else tracklet_version
-        if version not in (0, 1):
-            ctx.error(
-                f"tracklet version {version} is unknown (the devkit writes 0 or 1)", item, record
-            )
-        names = ["objectType", "h", "w", "l", "first_frame", "poses", ATTRIBUTES]
-        if version >= 1:
-            names.append("finished")
-        parts = _children(ctx, item, record, names)
-        object_type = _require(ctx, parts, "objectType", item, record).text or ""
-        if _CONTROL.search(object_type):
-            ctx.error("<objectType> holds a control character", parts["objectType"], record)
-        size = [
-            float(_number(ctx, _require(ctx, parts, n, item, record), record, integer=False))
-            for n in ("h", "w", "l")
-        ]
-        first_el = _require(ctx, parts, "first_frame", item, record)
-        first = int(_number(ctx, first_el, record, integer=True))
-        if first < 0:
-            ctx.error(f"<first_frame> is {first}, before frame 0", first_el, record, "first_frame")
-        finished = 0  # tracklets.h's load() default for version 0
-        if version >= 1:
-            finished = int(
-                _number(ctx, _require(ctx, parts, "finished", item, record), record, integer=True)
-            )
-        attributes = _attributes(ctx, parts.get(ATTRIBUTES), record)
-        for name in attributes:
-            if name in collide:
-                ctx.error(
-                    f"attribute {name!r} has the name of a tracklet field",
-                    parts[ATTRIBUTES],
-                    record,
-                )
-        poses_el = _require(ctx, parts, "poses", item, record)
-        pose_parts = _children(ctx, poses_el, record, ("count", "item_version"), items=True)
-        count = _count(ctx, pose_parts, poses_el, record)
-        pose_items = _items(poses_el)
-        if count != len(pose_items):
-            ctx.error(
-                f"<poses> says <count>{count}</count> but holds {len(pose_items)} pose items",
-                pose_parts["count"],
-                record,
-                "count",
-            )
-        poses = []
-        for j, pose_el in enumerate(pose_items):
-            pose_record = f"tracklet {k}, pose {j} (frame {first + j})"
-            pose_version = _version(ctx, pose_el, pose_record, pose_version)
-            pv = POSE_VERSION if pose_version is None else pose_version
-            poses.append(_pose(ctx, pose_el, pose_record, pv, collide | set(attributes)))
-        out.append(
-            Tracklet(
-                object_type=object_type,
-                h=size[0],
-                w=size[1],
-                l=size[2],
-                first_frame=first,
-                poses=poses,
-                finished=finished,
-                attributes=attributes,
-                line=item.sourceline,
-            )
-        )
-    return out
+    versions = _Versions()
+    return [_tracklet(ctx, item, k, versions) for k, item in enumerate(_items(tracklets_el))]
 
 
 # =========================================================================== writing
