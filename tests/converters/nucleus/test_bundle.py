@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+from paths import FIXTURES
 
 import nucleus_convert as nc
 from nucleus_convert.geometry.masks import read_index_png
@@ -20,7 +21,7 @@ from nucleus_convert.model import (
 )
 from nucleus_convert.roundtrip import compare
 
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "nucleus"
+FIXTURE = FIXTURES / "nucleus"
 PAYLOAD_FILES = (
     "items.jsonl",
     "annotations.jsonl",
@@ -142,72 +143,6 @@ def test_base_url_prefixes_masks_and_reads_back_locally(
     assert urls == ["s3://bucket/ds/masks/img-0.png"]
     back = nc.read(result.path).materialize()
     assert not compare(every_kind, back).has_loss()
-
-
-def test_single_jsonl_file_of_mixed_payloads_is_read(tmp_path: Path) -> None:
-    lines = b"".join(
-        (FIXTURE / name).read_bytes()
-        for name in ("items.jsonl", "annotations.jsonl", "predictions.jsonl")
-    )
-    single = tmp_path / "payloads.jsonl"
-    single.write_bytes(lines)
-    expected = nc.read(FIXTURE).materialize()
-    got = nc.read(single, "nucleus").materialize()
-    images = {
-        i.reference_id
-        for i in expected.items
-        if isinstance(i.media, nc.ImageMedia) and i.reference_id.startswith("img")
-    }
-    got_by_ref = {i.reference_id: i for i in got.items}
-    for item in expected.items:
-        if item.reference_id in images:
-            other = got_by_ref[item.reference_id]
-            assert [a.kind for a in other.annotations] == [a.kind for a in item.annotations]
-
-
-def test_export_rows_of_the_client_are_read(tmp_path: Path) -> None:
-    rows = [
-        {
-            "item": {"image_url": "s3://b/1.jpg", "reference_id": "1", "metadata": {"a": 1}},
-            "annotations": {
-                "box": [
-                    {
-                        "label": "car",
-                        "type": "box",
-                        "geometry": {"x": 1, "y": 2, "width": 3, "height": 4},
-                        "annotation_id": "x1",
-                        "metadata": {},
-                    }
-                ],
-                "polygon": [],
-                "segmentation": None,
-            },
-        },
-        {
-            # The API's raw export: types at the top level, no reference ids on annotations.
-            "item": {"original_image_url": "s3://b/2.jpg", "ref_id": "2", "metadata": {}},
-            "box": [],
-            "polygon": [
-                {
-                    "label": "p",
-                    "geometry": {
-                        "vertices": [{"x": 0, "y": 0}, {"x": 1, "y": 0}, {"x": 1, "y": 1}]
-                    },
-                }
-            ],
-            "cuboid": [],
-            "line": [],
-            "keypoints": [],
-            "category": [{"label": "day", "taxonomy_name": "t"}],
-            "multicategory": [],
-        },
-    ]
-    path = tmp_path / "export.json"
-    path.write_bytes(orjson.dumps(rows))
-    items = {i.reference_id: i for i in nc.read(path).items}
-    assert isinstance(items["1"].annotations[0], Box) and items["1"].annotations[0].id == "x1"
-    assert [a.kind for a in items["2"].annotations] == ["polygon", "category"]
-    assert items["2"].media == nc.ImageMedia("s3://b/2.jpg")
 
 
 def test_predictions_only_bundle_keeps_items_it_does_not_describe(tmp_path: Path) -> None:

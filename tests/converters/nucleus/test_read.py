@@ -8,11 +8,13 @@ from pathlib import Path
 import orjson
 import pytest
 from cli_runner import run_cli
+from paths import FIXTURES
 
 import nucleus_convert as nc
 from nucleus_convert.errors import InputError
+from nucleus_convert.model import Box
 
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "nucleus"
+FIXTURE = FIXTURES / "nucleus"
 
 
 def _bundle_with_annotation(tmp_path: Path, payload: object, *, line_no: int = 3) -> Path:
@@ -175,24 +177,67 @@ def test_cli_reports_bad_input_with_exit_2_no_traceback_and_writes_nothing(tmp_p
     assert [p.name for p in tmp_path.iterdir()] == ["bad"]  # no temporary sibling left either
 
 
-def test_error_while_writing_leaves_the_existing_destination_untouched(tmp_path: Path) -> None:
-    dst = tmp_path / "out"
-    dst.mkdir()
-    (dst / "keep.txt").write_text("mine")
-    bad = nc.Dataset.of([nc.Item("a", media=nc.ImageMedia("a.jpg"), metadata={"k": float("nan")})])
-    with pytest.raises(nc.OutputError, match=r"metadata\.k: nan is not allowed"):
-        nc.write(bad, dst, "nucleus", overwrite=True)
-    assert [p.name for p in dst.iterdir()] == ["keep.txt"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+def test_single_jsonl_file_of_mixed_payloads_is_read(tmp_path: Path) -> None:
+    lines = b"".join(
+        (FIXTURE / name).read_bytes()
+        for name in ("items.jsonl", "annotations.jsonl", "predictions.jsonl")
+    )
+    single = tmp_path / "payloads.jsonl"
+    single.write_bytes(lines)
+    expected = nc.read(FIXTURE).materialize()
+    got = nc.read(single, "nucleus").materialize()
+    images = {
+        i.reference_id
+        for i in expected.items
+        if isinstance(i.media, nc.ImageMedia) and i.reference_id.startswith("img")
+    }
+    got_by_ref = {i.reference_id: i for i in got.items}
+    for item in expected.items:
+        if item.reference_id in images:
+            other = got_by_ref[item.reference_id]
+            assert [a.kind for a in other.annotations] == [a.kind for a in item.annotations]
 
 
-def test_non_empty_destination_is_refused_without_overwrite(tmp_path: Path) -> None:
-    dst = tmp_path / "out"
-    dst.mkdir()
-    (dst / "x").write_text("x")
-    proc = _cli("convert", str(FIXTURE), str(dst))
-    assert proc.returncode == 2
-    assert "exists and is not empty; pass --overwrite" in proc.stderr
-    ok = _cli("convert", str(FIXTURE), str(dst), "--overwrite")
-    assert ok.returncode == 0, ok.stderr
-    assert (dst / "manifest.json").is_file() and not (dst / "x").exists()
+def test_export_rows_of_the_client_are_read(tmp_path: Path) -> None:
+    rows = [
+        {
+            "item": {"image_url": "s3://b/1.jpg", "reference_id": "1", "metadata": {"a": 1}},
+            "annotations": {
+                "box": [
+                    {
+                        "label": "car",
+                        "type": "box",
+                        "geometry": {"x": 1, "y": 2, "width": 3, "height": 4},
+                        "annotation_id": "x1",
+                        "metadata": {},
+                    }
+                ],
+                "polygon": [],
+                "segmentation": None,
+            },
+        },
+        {
+            # The API's raw export: types at the top level, no reference ids on annotations.
+            "item": {"original_image_url": "s3://b/2.jpg", "ref_id": "2", "metadata": {}},
+            "box": [],
+            "polygon": [
+                {
+                    "label": "p",
+                    "geometry": {
+                        "vertices": [{"x": 0, "y": 0}, {"x": 1, "y": 0}, {"x": 1, "y": 1}]
+                    },
+                }
+            ],
+            "cuboid": [],
+            "line": [],
+            "keypoints": [],
+            "category": [{"label": "day", "taxonomy_name": "t"}],
+            "multicategory": [],
+        },
+    ]
+    path = tmp_path / "export.json"
+    path.write_bytes(orjson.dumps(rows))
+    items = {i.reference_id: i for i in nc.read(path).items}
+    assert isinstance(items["1"].annotations[0], Box) and items["1"].annotations[0].id == "x1"
+    assert [a.kind for a in items["2"].annotations] == ["polygon", "category"]
+    assert items["2"].media == nc.ImageMedia("s3://b/2.jpg")

@@ -12,11 +12,12 @@ from pathlib import Path
 import orjson
 from judge import judge_bundle, nucleus
 from judge import lines as _lines
+from paths import FIXTURES
 
 import nucleus_convert as nc
 from nucleus_convert.model import MaterializedDataset
 
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "nucleus"
+FIXTURE = FIXTURES / "nucleus"
 
 
 EVERY_PAYLOAD_KIND = {

@@ -11,13 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from paths import FIXTURES
 
 import nucleus_convert as nc
 from nucleus_convert.errors import InputError, OutputError
 from nucleus_convert.geometry.pointcloud import pointcloud_json_bytes
 from nucleus_convert.roundtrip import compare
 
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "nucleus"
+FIXTURE = FIXTURES / "nucleus"
 
 finite32 = st.floats(width=32, allow_nan=False, allow_infinity=False)
 
