@@ -275,20 +275,7 @@ def parse_labelmap(path: Path, void_label: str = DEFAULT_VOID_LABEL) -> LabelMap
         color_text = fields[1].strip() if len(fields) > 1 else ""
         parts = _names(fields[2]) if len(fields) > 2 else []
         actions = _names(fields[3]) if len(fields) > 3 else []
-        if color_text:
-            try:
-                rgb = tuple(int(v) for v in color_text.split(","))
-            except ValueError:
-                rgb = ()
-            if len(rgb) != 3 or not all(0 <= v <= 255 for v in rgb):
-                raise InputError(
-                    f"label {name!r}: colour {color_text!r} is not 'r,g,b' in 0..255",
-                    path=path,
-                    line=lineno,
-                )
-            color = (rgb[0], rgb[1], rgb[2])
-        else:
-            color = _color(index)
+        color = _parse_color(color_text, name, path, lineno) if color_text else _color(index)
         if color == VOID_COLOR:
             specs.append(LabelSpec(name, VOID_INDEX, color, parts, actions))
             continue
@@ -304,6 +291,19 @@ def parse_labelmap(path: Path, void_label: str = DEFAULT_VOID_LABEL) -> LabelMap
     if all(s.index != VOID_INDEX for s in specs) and void_label not in seen:
         specs.append(LabelSpec(void_label, VOID_INDEX, VOID_COLOR))
     return LabelMap(specs)
+
+
+def _parse_color(text: str, name: str, path: Path, lineno: int) -> tuple[int, int, int]:
+    """A label map colour ``r,g,b`` (each 0..255)."""
+    try:
+        rgb = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        rgb = ()
+    if len(rgb) != 3 or not all(0 <= v <= 255 for v in rgb):
+        raise InputError(
+            f"label {name!r}: colour {text!r} is not 'r,g,b' in 0..255", path=path, line=lineno
+        )
+    return (rgb[0], rgb[1], rgb[2])
 
 
 def _names(text: str) -> list[str]:

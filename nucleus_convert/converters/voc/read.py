@@ -43,7 +43,6 @@ from nucleus_convert.converters.voc.labels import (
     ACTIONS_KEY,
     COLOR_KEY,
     DEFAULT_VOID_LABEL,
-    VOID_INDEX,
     LabelMap,
     instance_colours,
     parse_labelmap,
@@ -51,15 +50,14 @@ from nucleus_convert.converters.voc.labels import (
 from nucleus_convert.converters.voc.masks import read_voc_png
 from nucleus_convert.converters.voc.schema import (
     ALL_NEGATIVE_KEY,
-    CLASS_MASK_ID,
     DEFAULT_DEPTH,
     IMAGE_EXTENSIONS,
     LIST_FAMILIES,
     OBJECT_DEFAULTS,
-    OBJECT_MASK_ID,
     TAXONOMY,
     family_key,
 )
+from nucleus_convert.converters.voc.seg_read import class_segmentation, object_segmentations
 from nucleus_convert.errors import InputError
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import (
@@ -71,8 +69,6 @@ from nucleus_convert.model import (
     ImageCategory,
     ImageMedia,
     Item,
-    MaskRef,
-    Segment,
     Segmentation,
     Taxonomy,
 )
@@ -481,9 +477,9 @@ class VocReader:
         if obj is None:
             if cls is None:
                 return [], size
-            return [self._class_segmentation(cls)], size
+            return [class_segmentation(cls, self.labelmap)], size
         boxes = [b for b in objects if b.id is not None and "." not in b.id]
-        return self._object_segmentations(obj, cls, boxes, obj_path), size
+        return object_segmentations(obj, cls, boxes, obj_path, self.labelmap), size
 
     def _mask(
         self,
@@ -499,77 +495,6 @@ class VocReader:
                 path=path,
             )
         return arr
-
-    def _class_segmentation(self, cls: npt.NDArray[np.uint8]) -> Segmentation:
-        segments = []
-        for value in np.unique(cls).tolist():
-            spec = self.labelmap.at(value)
-            assert spec is not None  # checked when read
-            segments.append(Segment(index=value, label=spec.name))
-        return Segmentation(id=CLASS_MASK_ID, mask=MaskRef(array=cls), segments=segments)
-
-    def _object_segmentations(
-        self,
-        obj: npt.NDArray[np.uint8],
-        cls: npt.NDArray[np.uint8] | None,
-        boxes: list[Box],
-        obj_path: Path,
-    ) -> list[Segmentation]:
-        present = np.unique(obj).tolist()
-        instances = [v for v in present if v not in (0, VOID_INDEX)]
-        classes: dict[int, set[int]] = {}
-        if cls is not None:
-            pairs = np.unique(obj.astype(np.uint16) * 256 + cls).tolist()
-            for pair in pairs:
-                classes.setdefault(pair // 256, set()).add(pair % 256)
-        consistent = cls is not None and all(
-            len(cs) == 1
-            and (o not in (0, VOID_INDEX) or cs == {o if o == 0 else VOID_INDEX})
-            and (o in (0, VOID_INDEX) or not cs & {0, VOID_INDEX})
-            for o, cs in classes.items()
-        )
-        segments: list[Segment] = []
-        for k in instances:
-            label = self._instance_label(k, obj, cls, boxes, obj_path)
-            box = boxes[k - 1] if k <= len(boxes) else None
-            group = box.group_id if box is not None and box.label == label else None
-            segments.append(Segment(index=k, label=label, group_id=group))
-        void = self.labelmap.void
-        if VOID_INDEX in present and void is not None:
-            segments.append(Segment(index=VOID_INDEX, label=void.name))
-        if consistent and 0 in present:
-            background = self.labelmap.at(0)
-            if background is not None:
-                segments.insert(0, Segment(index=0, label=background.name))
-        out = [Segmentation(id=OBJECT_MASK_ID, mask=MaskRef(array=obj), segments=segments)]
-        if cls is not None and not consistent:
-            out.append(self._class_segmentation(cls))
-        return out
-
-    def _instance_label(
-        self,
-        k: int,
-        obj: npt.NDArray[np.uint8],
-        cls: npt.NDArray[np.uint8] | None,
-        boxes: list[Box],
-        obj_path: Path,
-    ) -> str:
-        if cls is not None:
-            values, counts = np.unique(cls[obj == k], return_counts=True)
-            order = np.argsort(-counts, kind="stable")
-            for j in order.tolist():
-                value = int(values[j])
-                if value not in (0, VOID_INDEX):
-                    spec = self.labelmap.at(value)
-                    if spec is not None:
-                        return spec.name
-        if k <= len(boxes):
-            return boxes[k - 1].label
-        raise InputError(
-            f"instance {k} has no class: SegmentationClass gives none and the XML has "
-            f"{len(boxes)} objects",
-            path=obj_path,
-        )
 
 
 def _bndbox(element: etree._Element, path: Path, record: str) -> tuple[float, float, float, float]:
