@@ -12,6 +12,7 @@ from cli_runner import run_cli
 from paths import FIXTURES
 
 import nucleus_convert as nc
+from nucleus_convert.geometry.rle import encode
 from nucleus_convert.loss import LossReport
 
 FIXTURE = FIXTURES / "nucleus"
@@ -125,3 +126,101 @@ def test_non_empty_destination_is_refused_without_overwrite(tmp_path: Path) -> N
     ok = run_cli("convert", str(FIXTURE), str(dst), "--overwrite")
     assert ok.returncode == 0, ok.stderr
     assert (dst / "manifest.json").is_file() and not (dst / "x").exists()
+
+
+def _lossy_rows(report: LossReport) -> dict[tuple[str, str], dict[str, int]]:
+    return {(e.kind, e.field): dict(e.counts) for e in report.lossy_entries()}
+
+
+def test_fields_no_payload_holds_are_counted_by_the_field_ledger(tmp_path: Path) -> None:
+    mask = np.zeros((3, 4), dtype=np.uint8)
+    report, _ = _write(
+        tmp_path,
+        nc.Segmentation(label="scene", mask=nc.MaskRef(array=mask), segments=[], track_id="t"),
+        nc.MultiCategory(label="stray", labels=["a"]),
+    )
+    assert _lossy_rows(report) == {
+        ("segmentation", "label"): {"dropped": 1},
+        ("segmentation", "track_id"): {"dropped": 1},
+        ("multicategory", "label"): {"dropped": 1},
+    }
+    reasons = report.entries[("segmentation", "label")].reasons
+    assert reasons["dropped"] == "Nucleus segmentation payloads have no such field"
+    assert "labels, not a label" in report.entries[("multicategory", "label")].reasons["dropped"]
+
+
+def test_scene_category_track_and_category_id_are_counted(tmp_path: Path) -> None:
+    ds = nc.Dataset.of(
+        [nc.Item("lidar", media=nc.PointCloudMedia(points=np.zeros((1, 4), np.float32)))],
+        scenes=[
+            nc.Scene(
+                "s",
+                frames=[nc.Frame({"lidar": "lidar"})],
+                annotations=[nc.SceneCategory(label="x", id="c-1", track_id="t")],
+            )
+        ],
+    )
+    report = nc.write(ds, tmp_path / "b", "nucleus", workers=1).report
+    assert _lossy_rows(report) == {
+        ("scene_category", "id"): {"dropped": 1},
+        ("scene_category", "track_id"): {"dropped": 1},
+    }
+    assert report.entries[("scene_category", "track_id")].reasons["dropped"] == (
+        "scene categories have no track"
+    )
+
+
+def test_item_extra_keys_without_a_place_are_counted_by_name(tmp_path: Path) -> None:
+    item = nc.Item(
+        "a", media=nc.ImageMedia("a.jpg"), extra={"embedding_info": {"v": 1}, "calib": "x"}
+    )
+    result = nc.write(nc.Dataset.of([item]), tmp_path / "b", "nucleus")
+    assert _lossy_rows(result.report) == {("item", "calib"): {"dropped": 1}}
+    (line,) = (result.path / "items.jsonl").read_bytes().splitlines()
+    assert orjson.loads(line)["embedding_info"] == {"v": 1}
+
+
+def test_an_item_without_media_counts_each_field_it_loses(tmp_path: Path) -> None:
+    camera = nc.CameraParams((0, 0, 0), (0, 0, 0, 1), 1, 1, 0, 0)
+    item = nc.Item(
+        "a",
+        metadata={"k": 1},
+        camera=camera,
+        extra={"x": 1},
+        annotations=[nc.Box(label="b", x=0, y=0, width=1, height=1)],
+    )
+    report = nc.write(nc.Dataset.of([item]), tmp_path / "b", "nucleus").report
+    rows = _lossy_rows(report)
+    assert rows == {(("item", f)): {"dropped": 1} for f in ("metadata", "camera", "extra")}
+    assert report.entries[("item", "camera")].reasons["dropped"] == (
+        "item without media: no DatasetItem written"
+    )
+
+
+@pytest.mark.parametrize(
+    ("masks", "dropped"),
+    [
+        ("segmentation", {"id", "track_id", "class_pdf", "extra"}),
+        ("polygons", {"track_id", "class_pdf", "extra"}),
+    ],
+)
+def test_instance_mask_fields_the_conversion_does_not_keep_are_counted(
+    tmp_path: Path, masks: str, dropped: set[str]
+) -> None:
+    pixels = np.zeros((3, 4), dtype=np.uint8)
+    pixels[1:3, 1:3] = 1
+    mask = nc.InstanceMask(
+        label="car",
+        id="m-1",
+        rle=encode(pixels),
+        track_id="t",
+        class_pdf={"car": 1.0},
+        extra={"k": 1},
+        attributes={"a": 1},
+    )
+    ds = nc.Dataset.of([nc.Item("a", media=nc.ImageMedia("a.jpg", 4, 3), annotations=[mask])])
+    report = nc.write(ds, tmp_path / "b", "nucleus", masks=masks).report
+    rows = {
+        f for (k, f), c in _lossy_rows(report).items() if k == "instance_mask" and "dropped" in c
+    }
+    assert rows == dropped
