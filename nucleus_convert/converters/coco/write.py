@@ -311,7 +311,6 @@ class _CocoWriter:
                 rec["bbox"] = bbox
                 side.approximated(
                     "box",
-                    "derived",
                     reason="COCO needs a bbox: computed from the geometry",
                     example=where,
                 )
@@ -355,7 +354,7 @@ class _CocoWriter:
             if key in _RESERVED:
                 side.dropped(
                     head.kind,
-                    key,
+                    f"attributes.{key}",
                     reason=f"attribute {key!r} is a COCO field name",
                     example=where,
                 )
@@ -390,7 +389,7 @@ class _CocoWriter:
         if content == "annotations" and self.unsized:
             self.report.dropped(
                 "item",
-                "size",
+                "media.size",
                 n=len(self.unsized),
                 reason="image width/height unknown (not in the source, file not readable here)",
                 example=f"item {self.unsized[0]!r}",

@@ -119,7 +119,7 @@ class MaskWriter:
         if any(s.attributes for s in seg.segments):
             self.report.dropped(
                 "segmentation",
-                "segment attributes",
+                "segments.attributes",
                 reason="VOC masks carry a class or an instance number per pixel only",
                 example=where,
             )
@@ -176,7 +176,7 @@ class MaskWriter:
         if pending:
             self.report.approximated(
                 "segmentation",
-                "instance order",
+                "segments.index",
                 n=len(pending),
                 reason="instances with no box of their own are numbered after the XML objects",
                 example=where,

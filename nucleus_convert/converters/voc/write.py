@@ -334,7 +334,7 @@ class _VocWriter:
         else:
             self.report.dropped(
                 "item",
-                "size",
+                "media.size",
                 reason="image size unknown (not in the source, image not readable here)",
                 example=where,
             )
@@ -395,14 +395,14 @@ class _VocWriter:
         media = item.media
         source = regular_local_file(media.path) if isinstance(media, ImageMedia) else None
         if source is None:
-            self.report.dropped("item", "image", reason=_NOT_FOUND, example=where)
+            self.report.dropped("item", "media", reason=_NOT_FOUND, example=where)
             return
         name = self.image_names.name(source.stem, source.suffix)
         problem = place_image(str(source), self._file("JPEGImages", name, where), "copy")
         if problem is None:
             self.summary.add("images copied")
         else:
-            self.report.dropped("item", "image", reason=problem, example=where)
+            self.report.dropped("item", "media", reason=problem, example=where)
 
     def finish(self) -> None:
         """Write the lists and the label map (when the labels are not VOC's)."""

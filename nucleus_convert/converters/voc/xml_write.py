@@ -23,6 +23,7 @@ __all__ = ["XML_NAME", "put", "writable", "write_bndbox", "write_object"]
 
 XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _STANDARD = ("pose", "truncated", "difficult", "occluded")
+_NOT_XML = "attribute {key!r} cannot be spelled as a VOC XML element"
 
 
 def _coord(value: float) -> str:
@@ -88,7 +89,7 @@ def write_object(
     """One ``object``: name, the standard fields (devkit defaults where absent), the box,
     its ``part`` boxes, the attributes naming one of ``actions`` under ``actions``, the other
     scalars in CVAT's ``attributes`` block and the rest as elements; an attribute that cannot
-    be spelled as XML is counted as dropped (``attribute <key>``)."""
+    be spelled as XML is counted as dropped (``attributes.<key>``)."""
     obj = etree.SubElement(root, "object")
     put(obj, "name", box.label)
     attrs = dict(box.attributes)
@@ -116,7 +117,9 @@ def _write_part(obj: etree._Element, part: Box, report: LossReport, where: str) 
         if XML_NAME.fullmatch(key) and writable(value):
             put(el, key, value)
         else:
-            report.dropped("box", f"part attribute {key}", example=where)
+            report.dropped(
+                "box", f"attributes.{key}", reason=_NOT_XML.format(key=key), example=where
+            )
 
 
 def _write_attributes(
@@ -135,4 +138,6 @@ def _write_attributes(
         if XML_NAME.fullmatch(key) and writable(value):
             put(obj, key, value)
         else:
-            report.dropped("box", f"attribute {key}", example=where)
+            report.dropped(
+                "box", f"attributes.{key}", reason=_NOT_XML.format(key=key), example=where
+            )

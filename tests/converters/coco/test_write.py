@@ -11,7 +11,7 @@ from paths import FIXTURES
 
 import nucleus_convert as nc
 from nucleus_convert.loss import LossReport
-from nucleus_convert.toolkit.losses import RECORD_KINDS
+from nucleus_convert.toolkit.losses import RECORD_KINDS, loss_row_problem
 
 
 def _dropped(report: LossReport) -> dict[tuple[str, str], int]:
@@ -21,6 +21,7 @@ def _dropped(report: LossReport) -> dict[tuple[str, str], int]:
 def _kinds_are_model_kinds(report: LossReport) -> None:
     for e in report:
         assert e.kind in (*RECORD_KINDS, "record"), (e.kind, e.field)
+        assert loss_row_problem(e.kind, e.field) is None, (e.kind, e.field)
 
 
 def test_every_kind_to_an_instances_file_counts_each_field_it_cannot_carry(

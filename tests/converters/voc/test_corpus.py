@@ -163,7 +163,7 @@ def test_voc_to_voc_directly_keeps_everything(tmp_path: Path) -> None:
         out = tmp_path / src.name
         result = nc.convert(src, out, from_="voc", to="voc")
         assert not result.report.lossy_entries() or all(
-            e.field == "size" for e in result.report.lossy_entries()
+            e.field == "media.size" for e in result.report.lossy_entries()
         ), result.report.to_json()
         report = compare(nc.read(src, "voc"), nc.read(out, "voc"), tolerance=0.0)
         assert not report.lossy_entries(), (src, report.to_json())

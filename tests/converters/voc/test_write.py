@@ -13,7 +13,7 @@ from paths import FIXTURES
 import nucleus_convert as nc
 from nucleus_convert.errors import OutputError
 from nucleus_convert.loss import LossReport
-from nucleus_convert.toolkit.losses import RECORD_KINDS
+from nucleus_convert.toolkit.losses import RECORD_KINDS, loss_row_problem
 
 
 def _dropped(report: LossReport) -> dict[tuple[str, str], int]:
@@ -23,6 +23,7 @@ def _dropped(report: LossReport) -> dict[tuple[str, str], int]:
 def _kinds_are_model_kinds(report: LossReport) -> None:
     for e in report:
         assert e.kind in (*RECORD_KINDS, "record"), (e.kind, e.field)
+        assert loss_row_problem(e.kind, e.field) is None, (e.kind, e.field)
 
 
 def test_every_kind_to_voc_counts_each_field_it_cannot_carry(tmp_path: Path) -> None:
@@ -44,7 +45,7 @@ def test_every_kind_to_voc_counts_each_field_it_cannot_carry(tmp_path: Path) -> 
         ("scene", "*"): 1,
         ("scene_category", "*"): 2,
         ("segmentation", "*"): 1,
-        ("segmentation", "segment attributes"): 1,
+        ("segmentation", "segments.attributes"): 1,
     }
     entries = result.report.entries
     assert "point cloud" in entries[("item", "*")].reasons["dropped"]
