@@ -77,7 +77,7 @@ def frame_calibration(
     camera: Item | None, lidar: Item | None, where: str, report: LossReport
 ) -> Calibration | None:
     """The calibration to write for a frame (module docstring); a stored calibration the
-    camera no longer agrees with is counted as ``item.kitti_calib`` changed."""
+    camera no longer agrees with is counted as ``item.metadata.kitti_calib`` changed."""
     stored = _stored(camera, lidar, where)
     cam = camera.camera if camera is not None else None
     if stored is not None:
@@ -91,7 +91,7 @@ def frame_calibration(
             return stored
         report.changed(
             "item",
-            CALIB_KEY,
+            f"metadata.{CALIB_KEY}",
             reason="the camera parameters differ from the stored calibration; "
             "the calibration is rebuilt from the camera",
             example=where,

@@ -170,7 +170,6 @@ class _Writer:
             scene = Scene(item.reference_id, frames=[Frame({LIDAR_SENSOR: item.reference_id})])
             drive = self.add_drive(scene)
             self.report.approximated(
-                "item",
                 "scene",
                 reason="a point cloud outside a scene became a one-frame drive",
                 example=where,
@@ -180,7 +179,7 @@ class _Writer:
         drive, index, sensor = slots[0]
         for other in slots[1:]:
             self.report.dropped(
-                "item",
+                "scene",
                 "frames",
                 reason="an item in several frames is written in its first only",
                 example=f"{where} (scene {other[0].scene.reference_id!r}, frame {other[1]})",
@@ -372,7 +371,7 @@ class _Writer:
         if given:
             self.report.approximated(
                 "item",
-                FRAME_KEY,
+                f"metadata.{FRAME_KEY}",
                 n=given,
                 reason="frames are numbered by their position in the scene",
                 example=drive.scene.reference_id,

@@ -554,7 +554,7 @@ def test_edited_camera_wins_over_the_stored_calibration(tmp_path: Path) -> None:
             item.camera.fx = 800.0
     result = nc.write(ds.stream(), tmp_path / "out", "kitti")
     assert parse_calib(tmp_path / "out" / "calib" / "f.txt").P2[0, 0] == 800.0
-    assert any(e.field == "kitti_calib" and e.count("changed") for e in result.report)
+    assert any(e.field == "metadata.kitti_calib" and e.count("changed") for e in result.report)
 
 
 def test_coco_boxes_become_2d_only_lines_and_other_kinds_are_reported(tmp_path: Path) -> None:
