@@ -41,3 +41,14 @@ def test_json_rows_carry_every_status_and_one_reason_line() -> None:
     assert row["reason"] == "renamed; no tracks"  # in STATUSES order
     assert rows[("box", "*")]["reason"] == ""
     assert LossReport.from_json(report.to_json()).to_json() == report.to_json()
+
+
+def test_loss_report_json_round_trip_and_merge() -> None:
+    a = LossReport()
+    a.dropped("box", "score", n=2, reason="why", example="item 1")
+    a.kept("box")
+    b = LossReport.from_json(a.to_json())
+    assert b.to_json() == a.to_json()
+    b.merge(a, ("dropped",))
+    assert b.entries[("box", "score")].counts == {"dropped": 4}
+    assert b.entries[("box", "*")].counts == {"kept": 1}
