@@ -47,6 +47,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nucleus_convert.errors import InputError, OutputError
+from nucleus_convert.execution.orphans import die_with_parent
 from nucleus_convert.geometry.pointcloud import pointcloud_json_bytes
 from nucleus_convert.model import PointCloudMedia
 
@@ -138,7 +139,11 @@ class PointCloudFiles:
             self._collect_oldest()
         if self._pool is None:
             try:
-                self._pool = ProcessPoolExecutor(max_workers=self.workers)
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    initializer=die_with_parent,
+                    initargs=(os.getpid(),),
+                )
             except (OSError, NotImplementedError, ImportError):
                 # No process pool on this system (no working sem_open, say): stay in-process.
                 self.workers = 1

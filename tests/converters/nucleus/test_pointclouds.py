@@ -187,7 +187,7 @@ class _LazyPool:
     created: list[int] = []  # noqa: RUF012 - a record shared by the instances of one test
     most_in_flight = 0
 
-    def __init__(self, max_workers: int) -> None:
+    def __init__(self, max_workers: int, **_: Any) -> None:
         _LazyPool.created.append(max_workers)
         self.jobs: list[Future[None]] = []
 
@@ -269,7 +269,7 @@ def test_payloads_written_with_workers_are_accepted_by_the_client(tmp_path: Path
 def test_without_a_process_pool_the_clouds_are_written_in_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_pool(max_workers: int) -> Any:
+    def no_pool(max_workers: int, **_: Any) -> Any:
         raise OSError(38, "Function not implemented")  # what sem_open gives in some sandboxes
 
     items = [Item(f"m{k}", media=PointCloudMedia(points=scan(20, k))) for k in range(5)]
