@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from nucleus_convert.converters.coco.carried import CARRIES, count_header
+from nucleus_convert.converters.coco.carries import CARRIES, count_header
 from nucleus_convert.converters.coco.records import (
     Group,
     Ids,

@@ -30,7 +30,7 @@ from typing import Any
 
 from lxml import etree
 
-from nucleus_convert.converters.voc.carried import (
+from nucleus_convert.converters.voc.carries import (
     CARRIES,
     CATEGORY_ATTRIBUTES,
     HANDLED,
