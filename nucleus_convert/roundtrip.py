@@ -123,11 +123,11 @@ def _compare_item(c: Comparison, a: Item, b: Item) -> None:
     c.report.kept("item")
     c.eq("item", "metadata", a.metadata, b.metadata, where)
     ma, mb = a.media, b.media
-    c.eq("item", "media type", type(ma).__name__, type(mb).__name__, where)
+    c.eq("item", "media", type(ma).__name__, type(mb).__name__, where)
     if ma is not None and mb is not None and type(ma) is type(mb):
         for name in ("width", "height"):
             if getattr(ma, name, None) is not None:
-                c.eq("item", name, getattr(ma, name), getattr(mb, name, None), where)
+                c.eq("item", f"media.{name}", getattr(ma, name), getattr(mb, name, None), where)
     if isinstance(ma, PointCloudMedia) and isinstance(mb, PointCloudMedia):
         _compare_points(c, ma, mb, where)
     if a.camera is not None or b.camera is not None:
@@ -138,17 +138,17 @@ def _compare_item(c: Comparison, a: Item, b: Item) -> None:
 def _compare_points(c: Comparison, a: PointCloudMedia, b: PointCloudMedia, where: str) -> None:
     local = [m.points is not None or (m.path is not None and not is_remote(m.path)) for m in (a, b)]
     if not all(local):
-        c.eq("item", "points", a.path, b.path, where)
+        c.eq("item", "media.points", a.path, b.path, where)
         return
     pa, pb = a.load(), b.load()
     if pa.shape != pb.shape:
         c.report.changed(
-            "item", "points", reason=f"{pa.shape} points became {pb.shape}", example=where
+            "item", "media.points", reason=f"{pa.shape} points became {pb.shape}", example=where
         )
     elif np.array_equal(pa.view(np.uint32), pb.view(np.uint32)):
-        c.report.kept("item", "points")
+        c.report.kept("item", "media.points")
     else:
-        c.nums("item", "points", pa.ravel().tolist(), pb.ravel().tolist(), where)
+        c.nums("item", "media.points", pa.ravel().tolist(), pb.ravel().tolist(), where)
 
 
 def _compare_header(c: Comparison, a: Header, b: Header) -> None:
@@ -171,7 +171,7 @@ def _compare_header(c: Comparison, a: Header, b: Header) -> None:
             if cat.supercategory is not None:
                 c.eq(
                     "header",
-                    "supercategory",
+                    "categories.supercategory",
                     cat.supercategory,
                     other.supercategory,
                     f"category {cat.name!r}",
@@ -179,7 +179,7 @@ def _compare_header(c: Comparison, a: Header, b: Header) -> None:
             if cat.source_id is not None:
                 c.eq(
                     "header",
-                    "category id",
+                    "categories.source_id",
                     cat.source_id,
                     other.source_id,
                     f"category {cat.name!r}",
@@ -188,7 +188,7 @@ def _compare_header(c: Comparison, a: Header, b: Header) -> None:
         other_sk = b.skeletons.get(label)
         c.eq(
             "header",
-            "skeleton",
+            "skeletons",
             (sk.names, sk.edges),
             (other_sk.names, other_sk.edges) if other_sk else None,
             f"label {label!r}",
@@ -197,7 +197,7 @@ def _compare_header(c: Comparison, a: Header, b: Header) -> None:
         other_tax = b.taxonomies.get(name)
         c.eq(
             "header",
-            "taxonomy",
+            "taxonomies",
             sorted(tax.labels),
             sorted(other_tax.labels) if other_tax else None,
             f"taxonomy {name!r}",

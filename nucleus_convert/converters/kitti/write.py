@@ -76,7 +76,7 @@ from nucleus_convert.converters.kitti.carries import (
     HANDLED_ITEM,
     HANDLED_SEGMENTATION,
 )
-from nucleus_convert.converters.kitti.schema import CALIB_KEY, IMAGE_SENSOR
+from nucleus_convert.converters.kitti.schema import CALIB_KEY, IMAGE_SENSOR, LIDAR_SENSOR
 from nucleus_convert.converters.kitti.segmentation import (
     CITYSCAPES,
     INSTANCE_ID,
@@ -193,6 +193,7 @@ class _Writer:
                 example=where,
             )
         self.ledger.fields(scene, where, handled={"annotations"})
+        self._frame_sensors(scene, many, where)
         for ann in scene.annotations:
             self.ledger.drop(ann, where, "KITTI has no scene annotations")
         for i, fr in enumerate(scene.frames):
@@ -200,6 +201,23 @@ class _Writer:
             frame = _Frame(fid, set(fr.sensors.values()))
             for sensor, ref in fr.sensors.items():
                 frame_of[ref] = (frame, sensor)
+
+    def _frame_sensors(self, scene: Scene, many: bool, where: str) -> None:
+        """Count a scene whose frames name sensors other than KITTI's: they read back as
+        ``velodyne`` (the scan) and ``image_2`` (the camera)."""
+        for i, fr in enumerate(scene.frames):
+            fid = f"{scene.reference_id}/{i:06d}" if many else scene.reference_id
+            if any(ref != f"{fid}/{s}" for s, ref in fr.sensors.items()) or not set(fr.sensors) <= {
+                LIDAR_SENSOR,
+                IMAGE_SENSOR,
+            }:
+                self.report.approximated(
+                    "scene",
+                    "frames",
+                    reason="KITTI frames have the sensors velodyne and image_2",
+                    example=where,
+                )
+                return
 
     def _write_frame(self, frame_id: str, members: list[tuple[str, Item]], kind: str) -> None:
         where = f"frame {frame_id!r}"
@@ -210,6 +228,8 @@ class _Writer:
             self._leave_out(extra, "KITTI object labels use one camera (image_2)")
         place = self.names.place(frame_id, kind)
         lidar, camera = kept.lidar, kept.camera
+        if kind == "scene":
+            self._read_back_names(place.frame_id, lidar, camera, where)
         calib = frame_calibration(camera, lidar, where, self.report)
         frame = FrameLabels(place.frame_id, where, calib=calib)
         segs: list[Segmentation] = []
@@ -227,6 +247,27 @@ class _Writer:
         if camera is not None and isinstance(camera.media, ImageMedia):
             self._place_image(camera.media, place, where)
         self._write_segmentation(segs, place, where)
+
+    def _read_back_names(
+        self, frame_id: str, lidar: Item | None, camera: Item | None, where: str
+    ) -> None:
+        """Count the scene items whose reference ids KITTI will not give back: a frame's items
+        read back as ``<frame>/velodyne`` and ``<frame>/image_2``, and a frame without a scan
+        as an image item named after the frame (no scene)."""
+        if lidar is None:
+            self.report.approximated(
+                "scene", reason="a frame without a scan reads back as an image item", example=where
+            )
+        names = [(lidar, f"{frame_id}/{LIDAR_SENSOR}")]
+        names.append((camera, frame_id if lidar is None else f"{frame_id}/{IMAGE_SENSOR}"))
+        for item, back in names:
+            if item is not None and item.reference_id != back:
+                self.report.approximated(
+                    "item",
+                    "reference_id",
+                    reason="KITTI names a frame's items <frame>/velodyne and <frame>/image_2",
+                    example=f"{item.reference_id!r} -> {back!r}",
+                )
 
     def _leave_out(self, item: Item, reason: str) -> None:
         """Count an item the frame has no place for, and its annotations with it."""

@@ -15,6 +15,8 @@ when they cannot be); predictions are not written (counted whole by the writer).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from nucleus_convert.converters.voc.schema import TAXONOMY
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import Header
@@ -90,4 +92,32 @@ def count_header(header: Header, report: LossReport) -> None:
     if others:
         report.dropped(
             "header", "extra", reason=CARRIES.reason("header", "extra"), example=", ".join(others)
+        )
+
+
+def count_categories(header: Header, index_of: Mapping[str, int], report: LossReport) -> None:
+    """Count what VOC cannot keep of the header's categories: a class is numbered by its index
+    in the written label map (``index_of``), so another ``source_id`` is dropped, and VOC has
+    no supercategories. One row each, the categories named in the example."""
+    renumbered = [
+        c.name
+        for c in header.categories
+        if c.source_id is not None and index_of.get(c.name) != c.source_id
+    ]
+    if renumbered:
+        report.dropped(
+            "header",
+            "categories.source_id",
+            n=len(renumbered),
+            reason="VOC numbers a class by its index in the label map",
+            example=", ".join(renumbered[:5]),
+        )
+    grouped = [c.name for c in header.categories if c.supercategory]
+    if grouped:
+        report.dropped(
+            "header",
+            "categories.supercategory",
+            n=len(grouped),
+            reason="VOC has no supercategories",
+            example=", ".join(grouped[:5]),
         )

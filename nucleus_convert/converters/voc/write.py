@@ -34,6 +34,7 @@ from nucleus_convert.converters.voc.carries import (
     CARRIES,
     CATEGORY_ATTRIBUTES,
     HANDLED,
+    count_categories,
     count_header,
 )
 from nucleus_convert.converters.voc.imagesets import LIST_KEYS, ImageSets
@@ -410,6 +411,8 @@ class _VocWriter:
         extra = extra if isinstance(extra, dict) else {}
         default = [s.name for s in self.labelmap.labels if s.index not in (0, VOID_INDEX)]
         self.imagesets.finish(extra, default, self.report)
+        index_of = {s.name: s.index for s in self.labelmap.labels}
+        count_categories(self.header, index_of, self.report)
         folders = self.imagesets.write(self.dst)
         if not self.labelmap.is_default():
             (self.dst / "labelmap.txt").write_text(self.labelmap.to_text(), encoding="utf-8")

@@ -54,7 +54,12 @@ def test_every_kind_dataset_reports_each_field_kitti_cannot_carry(tmp_path: Path
         ("segmentation", "*"): 1,  # one segmentation per frame
         ("segmentation", "segments"): 1,  # 'background' has no Cityscapes id
     }
-    assert rows(report, "approximated") == {("box", "id"): 3, ("segmentation", "id"): 1}
+    assert rows(report, "approximated") == {
+        ("box", "id"): 3,
+        ("item", "reference_id"): 2,  # lidar-0 and cam-0 read back as scene-0/velodyne, /image_2
+        ("scene", "frames"): 1,  # sensors lidar and cam read back as velodyne and image_2
+        ("segmentation", "id"): 1,
+    }
     assert report.entries[("polygon", "*")].reasons["dropped"] == NOT_TEXT
     assert report.entries[("box", "track_id")].reasons["dropped"] == (
         "KITTI object labels have no tracks"

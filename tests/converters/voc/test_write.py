@@ -33,6 +33,8 @@ def test_every_kind_to_voc_counts_each_field_it_cannot_carry(tmp_path: Path) -> 
         ("box", "track_id"): 1,
         ("category", "*"): 2,  # a prediction, and one of taxonomy scene_type
         ("cuboid", "*"): 3,
+        ("header", "categories.source_id"): 3,  # car 3, person 1, unused 9: VOC's 7, 15, 21
+        ("header", "categories.supercategory"): 2,  # vehicle, human
         ("header", "extra"): 1,
         ("header", "skeletons"): 1,
         ("header", "taxonomies"): 1,
