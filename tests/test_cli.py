@@ -117,7 +117,7 @@ def test_roundtrip_of_the_fixture_through_nucleus_is_clean() -> None:
     report = orjson.loads(run("roundtrip", str(FIXTURE), "--via", "nucleus", "--json").stdout)
     assert report["ok"] is True and report["unexpected"] == []
     kept = {(r["kind"], r["field"]): r["kept"] for r in report["report"]}
-    assert kept[("keypoints", "visibility")] == 2 and kept[("segmentation", "mask")] == 2
+    assert kept[("keypoints", "points.visibility")] == 2 and kept[("segmentation", "mask")] == 2
 
 
 @pytest.fixture
@@ -145,9 +145,9 @@ def test_roundtrip_exits_non_zero_when_a_kind_both_formats_carry_is_lost(
     proc = run("roundtrip", str(src), "--via", "nucleus", "--json", pythonpath=lossy_site)
     assert proc.returncode == 1, proc.stderr
     report = orjson.loads(proc.stdout)
-    assert report["unexpected"] == [["box", "geometry"]]
-    row = next(r for r in report["report"] if (r["kind"], r["field"]) == ("box", "geometry"))
-    assert row["changed"] == 1 and row["reasons"]["changed"] == "off by up to 0.5"
+    assert report["unexpected"] == [["box", "x"]]  # y, width and height came back equal
+    row = next(r for r in report["report"] if (r["kind"], r["field"]) == ("box", "x"))
+    assert row["changed"] == 1 and row["reasons"]["changed"] == "1.5 became 1"
 
 
 def test_roundtrip_reports_kinds_one_format_cannot_carry_without_failing(
@@ -158,7 +158,7 @@ def test_roundtrip_reports_kinds_one_format_cannot_carry_without_failing(
     # Polygons, keypoints, masks... cannot go through a boxes-only format: reported, expected.
     assert "polygon" in text and "dropped" in text
     assert proc.returncode == 1  # and the lossy format also changed box x, which both carry
-    assert "box.geometry" in text.splitlines()[-1]
+    assert "box.x" in text.splitlines()[-1]
 
 
 @pytest.mark.parametrize("target", ["nucleus", "coco", "voc", "kitti", "yolo"])

@@ -100,11 +100,7 @@ class Codec(ABC, Generic[A]):
     """Why a field the payload does not keep is dropped."""
     special_fields: ClassVar[frozenset[str]] = frozenset()
     """Fields :meth:`compare_special` compares (the others are compared by default)."""
-    compare_rows: ClassVar[Mapping[str, str]] = {}
-    """Loss-report row of a model field when it is not the field's name; several fields under
-    one row are compared together, as one sequence of numbers."""
-
-    _plan: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]] = ()
+    _compared: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -116,24 +112,15 @@ class Codec(ABC, Generic[A]):
             raise TypeError(f"{cls.__name__}: no Nucleus type and no word on why (no_payload)")
         names = set(cls.fields())
         declared = cls.carries | cls.handled | cls.special_fields | set(cls.reasons)
-        unknown = declared - names - _NOT_COMPARED | (set(cls.compare_rows) - names)
+        unknown = declared - names - _NOT_COMPARED
         if unknown:
             raise TypeError(f"{cls.__name__}: {cls.kind} has no field(s) {sorted(unknown)}")
-        rows: dict[str, list[str]] = {}
-        for name in cls.fields():
-            if name not in cls.special_fields:
-                rows.setdefault(cls.compare_rows.get(name, name), []).append(name)
-        cls._plan = tuple((row, tuple(fields)) for row, fields in rows.items())
+        cls._compared = tuple(n for n in cls.fields() if n not in cls.special_fields)
 
     @classmethod
     def fields(cls) -> tuple[str, ...]:
         """The model fields of the kind, in declaration order (``prediction`` left out)."""
         return tuple(f.name for f in dataclasses.fields(cls.model) if f.name not in _NOT_COMPARED)
-
-    @classmethod
-    def row(cls, field: str) -> str:
-        """The loss-report row under which :meth:`compare` counts model field ``field``."""
-        return cls.compare_rows.get(field, field)
 
     # -- Nucleus
 
@@ -176,22 +163,16 @@ class Codec(ABC, Generic[A]):
     def compare(self, a: A, b: A, cmp: Comparison, where: str) -> None:
         """Count every field of ``a`` against ``b`` (same kind) in ``cmp``'s report.
 
-        By default each model field is compared under its row (:meth:`row`): numbers within the
+        By default each model field is compared under its own name: numbers within the
         tolerance, everything else equal; an ``id`` only when ``a`` has one (a writer may invent
         one). Fields in :attr:`special_fields` go to :meth:`compare_special`.
         """
         kind = self.kind
-        for row, names in self._plan:
-            if len(names) > 1:
-                cmp.nums(
-                    kind, row, [getattr(a, n) for n in names], [getattr(b, n) for n in names], where
-                )
-                continue
-            name = names[0]
+        for name in self._compared:
             value = getattr(a, name)
             if name == "id" and value is None:
                 continue
-            cmp.value(kind, row, value, getattr(b, name), where)
+            cmp.value(kind, name, value, getattr(b, name), where)
         if self.special_fields:
             self.compare_special(a, b, cmp, where)
 

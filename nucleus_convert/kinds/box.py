@@ -7,7 +7,7 @@ invent (``label-x-y-width-height-reference_id``) instead of leaving it to chance
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import Any
 
 from nucleus_convert.errors import InputError, OutputError
 from nucleus_convert.kinds.base import Codec, DecodeContext, EncodeContext
@@ -27,12 +27,6 @@ class BoxCodec(Codec[Box]):
         {"label", "id", "attributes", "track_id", "group_id", "score", "class_pdf"}
         | {"x", "y", "width", "height"}
     )
-    compare_rows: ClassVar[dict[str, str]] = {
-        "x": "geometry",
-        "y": "geometry",
-        "width": "geometry",
-        "height": "geometry",
-    }
 
     def decode(
         self,

@@ -7,8 +7,6 @@ encoder as it is is counted as dropped. Round trips compare the masks' pixels.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 
 from nucleus_convert.geometry.rle import decode
@@ -24,14 +22,13 @@ class InstanceMaskCodec(PayloadlessCodec[InstanceMask]):
     model = InstanceMask
     no_payload = "Nucleus has no per-instance mask; convert masks to a segmentation first"
     special_fields = frozenset({"rle"})
-    compare_rows: ClassVar[dict[str, str]] = {"rle": "mask"}
 
     def compare_special(
         self, a: InstanceMask, b: InstanceMask, cmp: Comparison, where: str
     ) -> None:
         """The masks' pixels (the same mask compressed or not is equal)."""
         if a.rle == b.rle:
-            cmp.report.kept("instance_mask", "mask")
+            cmp.report.kept("instance_mask", "rle")
             return
         same = bool(np.array_equal(decode(a.rle), decode(b.rle)))
-        cmp.eq("instance_mask", "mask", True, same, where)
+        cmp.eq("instance_mask", "rle", True, same, where)

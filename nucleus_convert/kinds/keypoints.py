@@ -74,14 +74,14 @@ def _encode_keypoint(kp: Keypoint, report: LossReport, where: object) -> dict[st
         if kp.visibility != Visibility.UNLABELLED:
             report.changed(
                 "keypoints",
-                "visibility",
+                "points.visibility",
                 reason="a labelled keypoint without coordinates is written as unlabelled",
                 example=str(where),
             )
         elif kp.x is not None or kp.y is not None:
             report.dropped(
                 "keypoints",
-                "unlabelled coordinates",
+                "points.coordinates",
                 reason="Nucleus writes an unlabelled keypoint (COCO v=0) without coordinates",
                 example=str(where),
             )
@@ -156,12 +156,12 @@ class KeypointsCodec(Codec[Keypoints]):
         return payload
 
     def compare_special(self, a: Keypoints, b: Keypoints, cmp: Comparison, where: str) -> None:
-        """``skeleton`` equal; ``visibility`` point by point; ``points``: the coordinates of
+        """``skeleton`` equal; ``points.visibility`` point by point; ``points``: the coordinates of
         the labelled points (an unlabelled point's coordinates, if any, are not data)."""
         cmp.eq("keypoints", "skeleton", a.skeleton, b.skeleton, where)
         cmp.eq(
             "keypoints",
-            "visibility",
+            "points.visibility",
             [int(p.visibility) for p in a.points],
             [int(p.visibility) for p in b.points],
             where,

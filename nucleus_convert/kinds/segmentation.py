@@ -131,7 +131,7 @@ class SegmentationCodec(Codec[Segmentation]):
         )
         cmp.eq(
             "segmentation",
-            "segment attributes",
+            "segments.attributes",
             {s.index: s.attributes for s in a.segments},
             {s.index: s.attributes for s in b.segments},
             where,

@@ -97,7 +97,7 @@ def _segmentation(
     if overlap:
         report.approximated(
             "instance_mask",
-            "overlapping pixels",
+            "rle.overlap",
             n=overlap,
             reason="pixels covered by several instances keep only the last (counted in pixels)",
             example=where,
@@ -118,7 +118,7 @@ def _polygons(m: InstanceMask, report: LossReport, where: str) -> list[Polygon]:
     bucket = ">= 0.95" if iou >= 0.95 else ">= 0.8" if iou >= 0.8 else "< 0.8"
     report.approximated(
         "instance_mask",
-        f"traced to polygons, pixel IoU {bucket}",
+        f"rle.traced, pixel IoU {bucket}",
         reason="masks traced to polygons; examples give each mask's pixel IoU",
         example=f"{where}, mask {m.id!r}: IoU {iou:.4f}",
     )

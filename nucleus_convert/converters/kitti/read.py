@@ -283,8 +283,7 @@ class _Reader:
             if label.type == DONTCARE and not self.keep_dontcare:
                 self.losses.dropped(
                     "box",
-                    "DontCare",
-                    reason="dontcare=drop",
+                    reason="a DontCare region (dontcare=drop)",
                     example=f"{files.label}:{label.line}",
                 )
                 continue

@@ -339,7 +339,6 @@ def read_kitti_raw(src: Path, options: Mapping[str, Any]) -> Dataset:
             if not t.poses:
                 losses.dropped(
                     "cuboid",
-                    "tracklet",
                     reason="a tracklet without poses has no frame to put a cuboid in",
                     example=f"{drive.tracklet_file}: tracklet {k} ({t.object_type!r})",
                 )

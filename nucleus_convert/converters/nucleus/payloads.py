@@ -267,15 +267,15 @@ class Encoder:
         if "unknown_keys" in ann.extra:
             self.report.dropped(
                 ann.kind,
-                "unknown keys",
+                "extra.unknown_keys",
                 reason=f"not Nucleus keys: {', '.join(ann.extra['unknown_keys'])}",
                 example=str(where),
             )
         for key in ann.extra:
-            if key not in allowed:
+            if key not in allowed and key != "unknown_keys":
                 self.report.dropped(
                     ann.kind,
-                    key,
+                    f"extra.{key}",
                     reason=f"Nucleus {ann.kind} payloads have no {key}",
                     example=str(where),
                 )
@@ -284,7 +284,10 @@ class Encoder:
         task_id = ann.extra.get("task_id")
         if ann.prediction and task_id is not None:
             self.report.dropped(
-                ann.kind, "task_id", reason="predictions carry no task_id", example=str(where)
+                ann.kind,
+                "extra.task_id",
+                reason="predictions carry no task_id",
+                example=str(where),
             )
             return None
         return task_id

@@ -220,9 +220,8 @@ class _BundleWriter:
         self.orphan_scenes.append(scene)
         self.scene_refs[ref] = scene.reference_id
         self.report.approximated(
-            "item",
             "scene",
-            reason="a point cloud outside a scene was put in a one-frame scene",
+            reason="a point cloud outside a scene was put in a one-frame scene of its own",
             example=where,
         )
 

@@ -179,7 +179,7 @@ def test_keypoint_results_report_the_coordinates_of_unlabelled_points_they_drop(
         for i in range(0, len(r["keypoints"]), 3)
         if r["keypoints"][i + 2] == 0 and (r["keypoints"][i], r["keypoints"][i + 1]) != (0, 0)
     )
-    entry = result.report.entries[("keypoints", "unlabelled coordinates")]
+    entry = result.report.entries[("keypoints", "points.coordinates")]
     assert entry.count("dropped") == v0_with_coords > 0
 
 
@@ -195,5 +195,5 @@ def test_overlapping_result_masks_are_counted_in_pixels_in_the_loss_report(
         by_image.setdefault(r["image_id"], []).append(_pixels(r["segmentation"]))
     for masks in by_image.values():
         overlap += int(np.count_nonzero(np.sum(masks, axis=0) > 1))
-    entry = result.report.entries[("instance_mask", "overlapping pixels")]
+    entry = result.report.entries[("instance_mask", "rle.overlap")]
     assert entry.count("approximated") == overlap > 0

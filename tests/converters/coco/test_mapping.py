@@ -217,7 +217,7 @@ def test_masks_polygons_option_traces_masks_and_reports_pixel_iou(tmp_path: Path
     ]
     bundle = _bundle(tmp_path, data, masks="polygons")
     manifest = orjson.loads((bundle / "manifest.json").read_bytes())
-    (row,) = [r for r in manifest["loss"] if r["field"].startswith("traced to polygons")]
+    (row,) = [r for r in manifest["loss"] if r["field"].startswith("rle.traced")]
     assert row["approximated"] == 1 and "IoU" in row["examples"][0]
     polys = [p for p in lines(bundle / "annotations.jsonl") if p["type"] == "polygon"]
     assert len(polys) == 1 and polys[0]["metadata"]["group_id"] == "1"

@@ -204,7 +204,8 @@ def test_dontcare_is_a_flagged_box_by_default_and_dropped_on_request(tmp_path: P
     [item] = list(dropped.items)
     assert [a.label for a in item.annotations] == ["Car"]
     [entry] = [e for e in dropped.losses if e.kind == "box"]
-    assert entry.count("dropped") == 1 and entry.field == "DontCare"
+    assert entry.count("dropped") == 1 and entry.field == "*"
+    assert "DontCare" in entry.reasons["dropped"]
 
 
 def test_unset_truncated_occluded_alpha_are_absent_and_written_back_as_kitti_writes_them(

@@ -69,7 +69,7 @@ def test_fields_a_payload_type_lacks_are_counted(tmp_path: Path) -> None:
     assert _row(report, "segmentation", "score") == {"dropped": 1}
     assert _row(report, "segmentation", "attributes") == {"dropped": 1}
     assert _row(report, "category", "id") == {"dropped": 1}
-    assert _row(report, "polyline", "embedding_vector") == {"dropped": 1}
+    assert _row(report, "polyline", "extra.embedding_vector") == {"dropped": 1}
     assert _row(report, "scene_category", "class_pdf") == {"dropped": 1}
     assert _row(report, "multicategory", "*") == {"dropped": 1}
 
