@@ -13,11 +13,11 @@ from nucleus_convert.converters.coco.write import write_coco
 from nucleus_convert.hookspecs import hookimpl
 from nucleus_convert.options import choice
 from nucleus_convert.registry import Format, Option, Registrar
+from nucleus_convert.toolkit.on_error import on_error_option
 
 __all__ = ["FORMAT", "detect", "register_formats"]
 
 _HEAD = 8192
-ON_ERROR = choice("raise", "skip")
 
 
 def detect(path: Path) -> bool:
@@ -62,7 +62,7 @@ FORMAT = Format(
             "",
         ),
         Option("panoptic_root", "folder of panoptic PNGs (default: next to the JSON)", str, ""),
-        Option("on_error", "raise (default) or skip malformed records", ON_ERROR, "raise"),
+        on_error_option("malformed records"),
     ),
     write_options=(
         Option(

@@ -56,6 +56,7 @@ from nucleus_convert.model import (
     Visibility,
 )
 from nucleus_convert.toolkit.files import join_location, load_json
+from nucleus_convert.toolkit.on_error import OnError, SkipRecord
 
 __all__ = ["read_coco"]
 
@@ -68,10 +69,6 @@ _VIS = (Visibility.UNLABELLED, Visibility.HIDDEN, Visibility.VISIBLE)
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
-
-
-class _Skip(Exception):
-    """Internal: a record error under ``on_error=skip``."""
 
 
 class CocoReader:
@@ -87,8 +84,8 @@ class CocoReader:
         self.image_root = options.get("image_root") or ""
         self.images_file = options.get("images") or None
         self.panoptic_root = options.get("panoptic_root") or None
-        self.skip = options.get("on_error") == "skip"
         self.losses = LossReport()
+        self.on_error = OnError.from_options(options, self.losses)
         self.items: dict[Any, Item] = {}
         self.sizes: dict[Any, tuple[int | None, int | None]] = {}
         self.labels: dict[Any, str] = {}
@@ -127,24 +124,21 @@ class CocoReader:
             for index, a in later.pop(image_id, ()):
                 try:
                     self._annotation(a, index)
-                except _Skip:
+                except SkipRecord:
                     continue
             record = self.panoptic.pop(image_id, None)
             if record is not None:
                 try:
                     item.annotations.append(self._panoptic_segmentation(image_id, item, record))
                 except InputError as err:
-                    if not self.skip:
-                        raise
-                    self.losses.skip(err)
+                    self.on_error.handle(err)
             del items[image_id]
             yield item
 
     def _error(self, message: str, record: str | None = None, field: str | None = None) -> NoReturn:
         err = InputError(message, path=self.path, record=record, field=field)
-        if self.skip and record is not None:
-            self.losses.skip(err)
-            raise _Skip
+        if record is not None:
+            self.on_error.reject(err)
         raise err
 
     # ------------------------------------------------------------------ header
@@ -186,7 +180,7 @@ class CocoReader:
                     continue
             try:
                 self._annotation(a, i)
-            except _Skip:
+            except SkipRecord:
                 continue
         if task:
             self.coco_extra["task"] = task
@@ -484,7 +478,7 @@ class CocoReader:
                 if isinstance(a, dict) and "score" not in a:
                     self._error("a results record needs a score", f"result {i}", "score")
                 self._annotation(a, i)
-            except _Skip:
+            except SkipRecord:
                 continue
 
     # ------------------------------------------------------------------ panoptic

@@ -15,11 +15,11 @@ from nucleus_convert.errors import InputError
 from nucleus_convert.hookspecs import hookimpl
 from nucleus_convert.options import choice, flag
 from nucleus_convert.registry import Format, Option, Registrar
+from nucleus_convert.toolkit.on_error import on_error_option
 
 __all__ = ["FORMAT", "detect", "register_formats"]
 
 _HEAD = 4096
-ON_ERROR = choice("raise", "skip")
 
 
 def _looks_like_voc_xml(path: Path) -> bool:
@@ -67,7 +67,7 @@ FORMAT = Format(
             str,
             "void",
         ),
-        Option("on_error", "raise (default) or skip malformed images", ON_ERROR, "raise"),
+        on_error_option("malformed images"),
     ),
     write_options=(
         Option("subset", "ImageSets list for items that name none", str, "default"),

@@ -73,6 +73,7 @@ from nucleus_convert.model import (
     Taxonomy,
 )
 from nucleus_convert.toolkit.files import join_location, local_image_size
+from nucleus_convert.toolkit.on_error import OnError
 from nucleus_convert.toolkit.safe_xml import child_text, parse_xml
 
 __all__ = ["find_voc_root", "is_voc_root", "read_voc"]
@@ -161,7 +162,6 @@ class VocReader:
         self.src = src
         self.image_root = str(options.get("image_root") or "")
         void_label = str(options.get("void_label") or DEFAULT_VOID_LABEL)
-        self.skip = options.get("on_error") == "skip"
         self.root, xml_files = find_voc_root(src)
         self.xml_files = {p.stem: p for p in xml_files}
         labelmap_path = self.root / "labelmap.txt"
@@ -195,6 +195,7 @@ class VocReader:
                     self.images.setdefault(p.stem, p.name)
                     self.order.setdefault(p.stem, None)
         self.losses = LossReport()
+        self.on_error = OnError.from_options(options, self.losses)
 
     # ------------------------------------------------------------------ ImageSets
 
@@ -286,9 +287,7 @@ class VocReader:
             try:
                 yield self._item(ref)
             except InputError as err:
-                if not self.skip:
-                    raise
-                self.losses.skip(err, kind="item")
+                self.on_error.handle(err, "item")
 
     def _item(self, ref: str) -> Item:
         metadata: dict[str, Any] = {}
