@@ -1,28 +1,36 @@
-"""KITTI geometry: calibration files, velodyne <-> camera frames, boxes, cameras, quaternions.
+"""nucleus_convert/geometry/kitti.py: velodyne <-> camera frames, KITTI labels <-> cuboids,
+projection, alpha, cuboid corners and 2D boxes, quaternions, and camera parameters <->
+calibrations.
 
 Hand-checkable numbers use a calibration whose velodyne -> camera rotation is the bare axis
 permutation (x_cam = -y_velo, y_cam = -z_velo, z_cam = x_velo). The real checks use KITTI's own
 frames from the shared corpus: converted cuboids, projected with P2, must cover the labelled
-2D boxes, and must contain the object's LiDAR points.
+2D boxes, and must contain the object's LiDAR points. The calibration files themselves are
+tested in test_kitti_calib.py.
 """
 
 from __future__ import annotations
 
 import math
-import tempfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from paths import CORPUS
+from kitti_calib_samples import (
+    K_HAND,
+    KITTI_OBJECT,
+    NO_KITTI,
+    NO_KITTI_REASON,
+    Array,
+    every_calibration,
+    hand_calibration,
+    unit_quaternions,
+)
 from PIL import Image
 
-from nucleus_convert.errors import InputError
 from nucleus_convert.geometry.kitti import (
     Calibration,
     alpha_from,
@@ -31,11 +39,9 @@ from nucleus_convert.geometry.kitti import (
     camera_params,
     cuboid_corners,
     cuboid_to_kitti,
-    format_calib,
     kitti_to_cuboid,
     matrix_from_quaternion,
     parse_calib,
-    parse_raw_calib,
     project_to_image,
     quaternion_from_matrix,
     rect_to_velo,
@@ -44,66 +50,6 @@ from nucleus_convert.geometry.kitti import (
     wrap_angle,
 )
 from nucleus_convert.model import CameraParams
-
-Array = npt.NDArray[np.float64]
-
-KITTI_OBJECT = CORPUS / "kitti" / "object" / "training"
-DATUMARO_KITTI = CORPUS / "datumaro" / "kitti_dataset"
-NO_KITTI = not KITTI_OBJECT.is_dir()
-NO_KITTI_REASON = f"KITTI frames of the shared corpus not found at {KITTI_OBJECT}"
-
-# The calibration of KITTI object frame 000001 (2011_09_26), as the corpus has it, so that the
-# parser and round-trip tests run without the corpus too.
-CALIB_000001 = {
-    "P0": "721.5377 0.0 609.5593 0.0 0.0 721.5377 172.854 0.0 0.0 0.0 1.0 0.0",
-    "P1": "721.5377 0.0 609.5593 -387.5744 0.0 721.5377 172.854 0.0 0.0 0.0 1.0 0.0",
-    "P2": "721.5377 0.0 609.5593 44.85728 0.0 721.5377 172.854 0.2163791 0.0 0.0 1.0 0.002745884",
-    "P3": "721.5377 0.0 609.5593 -339.5242 0.0 721.5377 172.854 2.199936 0.0 0.0 1.0 0.002729905",
-    "R0_rect": "0.9999239 0.00983776 -0.007445048 -0.009869795 0.9999421 -0.004278459 "
-    "0.007402527 0.004351614 0.9999631",
-    "Tr_velo_to_cam": "0.007533745 -0.9999714 -0.000616602 -0.004069766 0.01480249 "
-    "0.0007280733 -0.9998902 -0.07631618 0.9998621 0.00752379 0.01480755 -0.2717806",
-    "Tr_imu_to_velo": "0.9999976 0.0007553071 -0.002035826 -0.8086759 -0.0007854027 "
-    "0.9998898 -0.01482298 0.3195559 0.002024406 0.01482454 0.9998881 -0.7997231",
-}
-KEYS = list(CALIB_000001)
-
-
-def calib_text(entries: dict[str, str]) -> str:
-    return "".join(f"{key}: {value}\n" for key, value in entries.items())
-
-
-def numbers(text: str) -> Array:
-    return np.array([float(v) for v in text.split()], dtype=np.float64)
-
-
-def embedded_calibration() -> Calibration:
-    return Calibration(
-        P0=numbers(CALIB_000001["P0"]).reshape(3, 4),
-        P1=numbers(CALIB_000001["P1"]).reshape(3, 4),
-        P2=numbers(CALIB_000001["P2"]).reshape(3, 4),
-        P3=numbers(CALIB_000001["P3"]).reshape(3, 4),
-        R0_rect=numbers(CALIB_000001["R0_rect"]).reshape(3, 3),
-        Tr_velo_to_cam=numbers(CALIB_000001["Tr_velo_to_cam"]).reshape(3, 4),
-        Tr_imu_to_velo=numbers(CALIB_000001["Tr_imu_to_velo"]).reshape(3, 4),
-    )
-
-
-K_HAND = np.array([[700.0, 0.0, 600.0, 0.0], [0.0, 700.0, 180.0, 0.0], [0.0, 0.0, 1.0, 0.0]])
-# x_cam = -y_velo, y_cam = -z_velo, z_cam = x_velo: the standard KITTI axis permutation.
-PERMUTATION = np.array([[0.0, -1.0, 0.0, 0.0], [0.0, 0.0, -1.0, 0.0], [1.0, 0.0, 0.0, 0.0]])
-
-
-def hand_calibration(p2: Array = K_HAND) -> Calibration:
-    return Calibration(P2=p2, R0_rect=np.eye(3), Tr_velo_to_cam=PERMUTATION)
-
-
-def corpus_calib_files() -> list[Path]:
-    if not CORPUS.is_dir():
-        return []
-    found = list((KITTI_OBJECT / "calib").glob("*.txt"))
-    found += DATUMARO_KITTI.glob("*/calib/**/*.txt")
-    return sorted(found)
 
 
 def angle_between(a: float, b: float) -> float:
@@ -119,13 +65,7 @@ def nearest_rotation(m: Array) -> Array:
 @pytest.fixture(scope="module")
 def calibs() -> list[Calibration]:
     """The embedded calibration plus every KITTI object calibration of the corpus."""
-    found = [embedded_calibration()]
-    if not NO_KITTI:
-        found += [parse_calib(p) for p in sorted((KITTI_OBJECT / "calib").glob("*.txt"))]
-    return found
-
-
-# --------------------------------------------------------------------------- hand numbers
+    return every_calibration()
 
 
 def test_hand_label_becomes_cuboid_centre_in_velodyne() -> None:
@@ -256,9 +196,6 @@ def test_camera_params_hand_values() -> None:
     assert cam.distortion == {}
 
 
-# --------------------------------------------------------------------------- quaternions
-
-
 def as_quaternion(q: Array) -> tuple[float, float, float, float]:
     return (float(q[0]), float(q[1]), float(q[2]), float(q[3]))
 
@@ -298,11 +235,6 @@ def test_shepperd_branches(matrix: Array, quaternion: tuple[float, ...]) -> None
     assert matrix_from_quaternion(quaternion).tolist() == matrix.tolist()
 
 
-unit_quaternions = arrays(
-    np.float64, 4, elements=st.floats(min_value=-1.0, max_value=1.0, allow_nan=False)
-).filter(lambda q: float(np.linalg.norm(q)) > 1e-3)
-
-
 @given(unit_quaternions)
 def test_quaternion_matrix_round_trip(q: Array) -> None:
     q = q / np.linalg.norm(q)
@@ -332,287 +264,6 @@ def test_quaternion_product_is_matrix_product(a: Array, b: Array) -> None:
 def test_quaternion_from_matrix_refuses_a_reflection() -> None:
     with pytest.raises(ValueError, match="proper rotation"):
         quaternion_from_matrix(np.diag([1.0, 1.0, -1.0]))
-
-
-# --------------------------------------------------------------------------- calib files
-
-
-CORPUS_CALIBS = corpus_calib_files()
-
-
-@pytest.mark.parametrize(
-    "path",
-    CORPUS_CALIBS or [pytest.param(None, marks=pytest.mark.skip(reason=f"no calib in {CORPUS}"))],
-    ids=[str(p.relative_to(CORPUS)) for p in CORPUS_CALIBS] or ["absent"],
-)
-def test_every_corpus_calib_parses_to_the_numbers_in_the_file(path: Path) -> None:
-    calib = parse_calib(path)
-    in_file = {}
-    for line in path.read_text().splitlines():
-        if line.strip():
-            key, _, values = line.partition(":")
-            in_file[key] = numbers(values)
-    assert set(in_file) == set(KEYS)
-    assert calib.P2.shape == (3, 4)
-    assert calib.P2.ravel().tolist() == in_file["P2"].tolist()
-    for key in KEYS:
-        matrix = getattr(calib, key)
-        assert matrix is not None
-        assert matrix.ravel().tolist() == in_file[key].tolist(), key
-
-
-def test_corpus_has_every_expected_calib() -> None:
-    if not CORPUS.is_dir():
-        pytest.skip(f"shared corpus not found at {CORPUS}")
-    assert len(CORPUS_CALIBS) == 6, CORPUS_CALIBS
-
-
-def test_parse_embedded_calib(tmp_path: Path) -> None:
-    path = tmp_path / "000001.txt"
-    path.write_text("\n" + calib_text(CALIB_000001) + "\n\n")
-    calib = parse_calib(path)
-    for key, values in CALIB_000001.items():
-        assert getattr(calib, key).ravel().tolist() == numbers(values).tolist()
-
-
-def test_parse_accepts_tracking_spelling(tmp_path: Path) -> None:
-    # KITTI tracking: "R_rect", "Tr_velo_cam", "Tr_imu_velo" without a colon.
-    text = "".join(f"{k}: {CALIB_000001[k]}\n" for k in ("P0", "P1", "P2", "P3"))
-    text += f"R_rect {CALIB_000001['R0_rect']}\n"
-    text += f"Tr_velo_cam {CALIB_000001['Tr_velo_to_cam']}\n"
-    text += f"Tr_imu_velo {CALIB_000001['Tr_imu_to_velo']}\n"
-    path = tmp_path / "0000.txt"
-    path.write_text(text)
-    calib = parse_calib(path)
-    reference = embedded_calibration()
-    for key in KEYS:
-        assert np.array_equal(getattr(calib, key), getattr(reference, key)), key
-
-
-def test_optional_matrices_may_be_absent(tmp_path: Path) -> None:
-    path = tmp_path / "min.txt"
-    path.write_text(calib_text({k: CALIB_000001[k] for k in ("P2", "R0_rect", "Tr_velo_to_cam")}))
-    calib = parse_calib(path)
-    assert calib.P0 is None and calib.P1 is None and calib.P3 is None
-    assert calib.Tr_imu_to_velo is None
-    with pytest.raises(ValueError, match="no P3"):
-        project_to_image(np.zeros((1, 3)), calib, camera=3)
-    assert format_calib(calib).splitlines()[0].startswith("P2: 721.5377 0.0 ")
-    assert [line.split(":")[0] for line in format_calib(calib).splitlines()] == [
-        "P2",
-        "R0_rect",
-        "Tr_velo_to_cam",
-    ]
-
-
-def test_format_calib_layout_and_exact_round_trip(tmp_path: Path) -> None:
-    calib = embedded_calibration()
-    text = format_calib(calib)
-    assert text.endswith("\n")
-    assert text.splitlines()[2] == "P2: " + CALIB_000001["P2"]
-    assert [line.split(":")[0] for line in text.splitlines()] == KEYS
-    path = tmp_path / "calib.txt"
-    path.write_text(text)
-    back = parse_calib(path)
-    for key in KEYS:
-        assert np.array_equal(getattr(back, key), getattr(calib, key)), key
-
-
-finite_floats = st.floats(allow_nan=False, allow_infinity=False, width=64)
-
-
-@settings(max_examples=50, deadline=None)
-@given(
-    arrays(np.float64, (3, 4), elements=finite_floats),
-    arrays(np.float64, (3, 4), elements=finite_floats),
-    unit_quaternions,
-    arrays(np.float64, 3, elements=finite_floats),
-)
-def test_format_calib_round_trips_any_floats(
-    p2: Array, extra: Array, q: Array, translation: Array
-) -> None:
-    # The rotations must be invertible; every other number is any finite float (-0.0, 1e-308,
-    # 1.7976931348623157e308...), and the rotation's own digits come from arithmetic.
-    rotation = matrix_from_quaternion(q)
-    calib = Calibration(
-        P0=extra,
-        P2=p2,
-        R0_rect=rotation,
-        Tr_velo_to_cam=np.hstack([rotation.T, translation.reshape(3, 1)]),
-        Tr_imu_to_velo=extra[::-1],
-    )
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "calib.txt"
-        path.write_text(format_calib(calib))
-        back = parse_calib(path)
-    for key in ("P0", "P2", "R0_rect", "Tr_velo_to_cam", "Tr_imu_to_velo"):
-        got, want = getattr(back, key), getattr(calib, key)
-        assert got.tobytes() == want.tobytes(), key  # bit-exact, -0.0 included
-
-
-def raw_files(tmp_path: Path, *, drop: str = "", velo_extra: str = "") -> tuple[Path, Path]:
-    """calib_cam_to_cam.txt / calib_velo_to_cam.txt laid out as the raw dataset's, with the
-    numbers of object frame 000001 (which comes from the 2011_09_26 drives)."""
-    unused_k = "9.842439e+02 0.000000e+00 6.900000e+02 0.000000e+00 9.808141e+02 2.331966e+02 0 0 1"
-    cam_lines = [
-        "calib_time: 09-Jan-2012 13:57:47",
-        "corner_dist: 9.950000e-02",
-        "S_00: 1.392000e+03 5.120000e+02",
-        f"K_00: {unused_k}",
-        "D_00: -3.728755e-01 2.037299e-01 2.219027e-03 1.383707e-03 -7.233722e-02",
-        "R_00: 1 0 0 0 1 0 0 0 1",
-        "T_00: 2.573699e-16 -1.059758e-16 1.614870e-16",
-        "S_rect_00: 1.242000e+03 3.750000e+02",
-        f"R_rect_00: {CALIB_000001['R0_rect']}",
-        f"P_rect_00: {CALIB_000001['P0']}",
-        f"P_rect_01: {CALIB_000001['P1']}",
-        f"P_rect_02: {CALIB_000001['P2']}",
-        f"P_rect_03: {CALIB_000001['P3']}",
-    ]
-    tr = CALIB_000001["Tr_velo_to_cam"].split()
-    rotation = " ".join(tr[0:3] + tr[4:7] + tr[8:11])
-    translation = " ".join([tr[3], tr[7], tr[11]])
-    velo_lines = [
-        "calib_time: 15-Mar-2012 11:37:16",
-        f"R: {rotation}",
-        f"T: {translation}",
-        "delta_f: 0.000000e+00 0.000000e+00",
-        "delta_c: 0.000000e+00 0.000000e+00",
-    ]
-    if velo_extra:
-        velo_lines.append(velo_extra)
-    cam = tmp_path / "calib_cam_to_cam.txt"
-    velo = tmp_path / "calib_velo_to_cam.txt"
-    cam.write_text(
-        "\n".join(line for line in cam_lines if not line.startswith(drop or "\0")) + "\n"
-    )
-    velo.write_text(
-        "\n".join(line for line in velo_lines if not line.startswith(drop or "\0")) + "\n"
-    )
-    return cam, velo
-
-
-def test_parse_raw_calib_equals_the_object_calib(tmp_path: Path) -> None:
-    cam, velo = raw_files(tmp_path)
-    imu = tmp_path / "calib_imu_to_velo.txt"
-    t = CALIB_000001["Tr_imu_to_velo"].split()
-    imu.write_text(
-        "calib_time: 25-May-2012 16:47:16\n"
-        f"R: {' '.join(t[0:3] + t[4:7] + t[8:11])}\nT: {t[3]} {t[7]} {t[11]}\n"
-    )
-    calib = parse_raw_calib(cam, velo, imu)
-    reference = embedded_calibration()
-    for key in KEYS:
-        assert np.array_equal(getattr(calib, key), getattr(reference, key)), key
-    assert parse_raw_calib(cam, velo).Tr_imu_to_velo is None
-
-
-@pytest.mark.parametrize(
-    ("drop", "culprit", "key"),
-    [("P_rect_02", "cam", "P_rect_02"), ("R_rect_00", "cam", "R_rect_00"), ("T:", "velo", "T")],
-)
-def test_parse_raw_calib_names_a_missing_key(
-    tmp_path: Path, drop: str, culprit: str, key: str
-) -> None:
-    cam, velo = raw_files(tmp_path, drop=drop)
-    with pytest.raises(InputError) as info:
-        parse_raw_calib(cam, velo)
-    path = cam if culprit == "cam" else velo
-    assert str(info.value).startswith(f"{path}: ")
-    assert f"missing {key}" in str(info.value)
-
-
-def test_parse_raw_calib_names_the_line_of_a_duplicate(tmp_path: Path) -> None:
-    cam, velo = raw_files(tmp_path, velo_extra="T: 0 0 0")
-    with pytest.raises(InputError) as info:
-        parse_raw_calib(cam, velo)
-    assert str(info.value).startswith(f"{velo}:6: ")
-    assert "duplicate key T (first on line 3)" in str(info.value)
-
-
-def replace_value(key: str, index: int, token: str) -> dict[str, str]:
-    entries = dict(CALIB_000001)
-    values = entries[key].split()
-    values[index] = token
-    entries[key] = " ".join(values)
-    return entries
-
-
-def without(key: str) -> dict[str, str]:
-    return {k: v for k, v in CALIB_000001.items() if k != key}
-
-
-BAD_CALIBS = {
-    # id: (text, line or None, what the message must say)
-    "missing-P2": (calib_text(without("P2")), None, "missing P2"),
-    "missing-R0_rect": (calib_text(without("R0_rect")), None, "missing R0_rect"),
-    "missing-Tr_velo_to_cam": (
-        calib_text(without("Tr_velo_to_cam")),
-        None,
-        "missing Tr_velo_to_cam",
-    ),
-    "11-numbers": (
-        calib_text({**CALIB_000001, "P2": " ".join(CALIB_000001["P2"].split()[:11])}),
-        3,
-        "P2 needs 12 numbers, found 11",
-    ),
-    "13-numbers": (
-        calib_text({**CALIB_000001, "R0_rect": CALIB_000001["R0_rect"] + " 1 2 3 4"}),
-        5,
-        "R0_rect needs 9 numbers, found 13",
-    ),
-    "abc": (calib_text(replace_value("P2", 4, "abc")), 3, "not a number: 'abc'"),
-    "nan": (calib_text(replace_value("Tr_velo_to_cam", 0, "nan")), 6, "not a finite number: 'nan'"),
-    "inf": (calib_text(replace_value("P0", 0, "-inf")), 1, "not a finite number: '-inf'"),
-    "overflow": (calib_text(replace_value("P1", 0, "1e999")), 2, "not a finite number: '1e999'"),
-    "duplicate-key": (
-        calib_text(CALIB_000001) + f"P2: {CALIB_000001['P2']}\n",
-        8,
-        "duplicate key P2 (first on line 3)",
-    ),
-    "singular-R0_rect": (
-        calib_text({**CALIB_000001, "R0_rect": "1 0 0 0 1 0 1 0 0"}),
-        5,
-        "R0_rect rotation is singular",
-    ),
-    "singular-Tr-rotation": (
-        calib_text({**CALIB_000001, "Tr_velo_to_cam": "0 0 0 1 0 0 0 2 0 0 0 3"}),
-        6,
-        "Tr_velo_to_cam rotation is singular",
-    ),
-    "no-colon": (calib_text(CALIB_000001) + "garbage 1 2 3\n", 8, "expected 'KEY: numbers'"),
-}
-
-
-@pytest.mark.parametrize("case", list(BAD_CALIBS))
-def test_bad_calib_is_an_input_error_naming_file_and_line(tmp_path: Path, case: str) -> None:
-    text, line, message = BAD_CALIBS[case]
-    path = tmp_path / "calib.txt"
-    path.write_text(text)
-    with pytest.raises(InputError) as info:
-        parse_calib(path)
-    where = f"{path}:{line}: " if line is not None else f"{path}: "
-    assert str(info.value).startswith(where)
-    assert message in str(info.value)
-    assert info.value.line == line
-
-
-def test_unreadable_calib_is_an_input_error(tmp_path: Path) -> None:
-    path = tmp_path / "nope.txt"
-    with pytest.raises(InputError, match="cannot read calibration") as info:
-        parse_calib(path)
-    assert str(info.value).startswith(f"{path}: ")
-
-
-def test_calibration_checks_shapes_and_is_read_only() -> None:
-    with pytest.raises(ValueError, match=r"R0_rect must have shape \(3, 3\)"):
-        Calibration(P2=K_HAND, R0_rect=np.eye(4), Tr_velo_to_cam=PERMUTATION)
-    calib = hand_calibration()
-    with pytest.raises(ValueError, match="read-only"):
-        calib.P2[0, 0] = 1.0
-
-
-# --------------------------------------------------------------------------- frames
 
 
 points_3d = arrays(
@@ -687,9 +338,6 @@ def test_yaw_formula_is_within_a_hundredth_of_a_radian_of_the_exact_heading(
         direction = np.linalg.solve(rotation, [math.cos(rotation_y), 0.0, -math.sin(rotation_y)])
         exact = math.atan2(direction[1], direction[0])
         assert angle_between(yaw, exact) < 0.01
-
-
-# --------------------------------------------------------------------------- KITTI's own frames
 
 
 def corpus_frames() -> Iterator[tuple[str, Calibration, list[list[str]]]]:
@@ -891,33 +539,3 @@ def test_camera_params_refuses_a_projection_with_rotation() -> None:
         camera_params(hand_calibration(skewed))
     with pytest.raises(ValueError, match="no P0"):
         camera_params(hand_calibration(), camera=0)
-
-
-def test_calibration_lists_round_trip_exactly_and_are_json(calibs: list[Calibration]) -> None:
-    import orjson
-
-    from nucleus_convert.geometry.kitti import calibration_from_lists, calibration_to_lists
-
-    for calib in calibs:
-        lists = orjson.loads(orjson.dumps(calibration_to_lists(calib)))
-        back = calibration_from_lists(lists)
-        for name in ("P0", "P1", "P2", "P3", "R0_rect", "Tr_velo_to_cam", "Tr_imu_to_velo"):
-            a, b = getattr(calib, name), getattr(back, name)
-            assert (a is None and b is None) or np.array_equal(a, b), name
-
-
-@pytest.mark.parametrize(
-    ("value", "message"),
-    [
-        ([], "object of matrices"),
-        ({"P2": [1.0] * 12, "R0_rect": [1.0] * 9}, "lacks Tr_velo_to_cam"),
-        ({"P2": [1.0] * 11, "R0_rect": [1.0] * 9, "Tr_velo_to_cam": [0.0] * 12}, "P2 must be 12"),
-        ({"P2": [1.0] * 12, "R0_rect": ["1"] * 9, "Tr_velo_to_cam": [0.0] * 12}, "R0_rect"),
-        ({"P2": [math.nan] * 12, "R0_rect": [1.0] * 9, "Tr_velo_to_cam": [0.0] * 12}, "finite"),
-    ],
-)
-def test_calibration_from_lists_names_the_bad_matrix(value: object, message: str) -> None:
-    from nucleus_convert.geometry.kitti import calibration_from_lists
-
-    with pytest.raises(ValueError, match=message):
-        calibration_from_lists(value)

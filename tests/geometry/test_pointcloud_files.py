@@ -1,8 +1,11 @@
-"""Point cloud files (.bin, .pcd, .ply) and the Nucleus point cloud JSON writer."""
+"""nucleus_convert/geometry/pointcloud_files.py: reading and writing point cloud files
+(.bin, .pcd, .ply): the shared corpus read exactly, bit-exact round trips, intensity scaling,
+and bad input (every error names the file). The PCD and PLY header checks are tested in
+test_pcd_header.py and test_ply_header.py, the Nucleus point cloud JSON in test_pointcloud.py.
+"""
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 from fractions import Fraction
@@ -11,16 +14,15 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from paths import CORPUS
+from pointcloud_file_samples import pcd
+from pointcloud_samples import bits, need_open3d
 
 from nucleus_convert.errors import FormatError, InputError, OutputError
-from nucleus_convert.geometry import pointcloud_files as pf
-from nucleus_convert.geometry.pointcloud import pointcloud_json_bytes, read_pointcloud_json
 from nucleus_convert.geometry.pointcloud_files import (
     parse_pcd_header,
     read_points,
@@ -34,19 +36,6 @@ CORPUS_BIN = (
     sorted((CORPUS / "kitti/object/training/velodyne").glob("*.bin")) if CORPUS.is_dir() else []
 )
 no_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"shared corpus not found at {CORPUS}")
-
-
-def need_open3d() -> Any:
-    return pytest.importorskip("open3d", reason="open3d is the optional [pointcloud] extra")
-
-
-def bits(a: npt.NDArray[Any]) -> npt.NDArray[np.uint32]:
-    return np.ascontiguousarray(a, dtype=np.float32).view(np.uint32)
-
-
-# --------------------------------------------------------------------------------------------
-# An independent reading of a PCD: our header parser, then numpy / exact decimal parsing.
-# --------------------------------------------------------------------------------------------
 
 
 def exact_f32(token: str) -> float:
@@ -89,11 +78,6 @@ def independent_pcd(path: Path) -> dict[str, npt.NDArray[Any]]:
     return out
 
 
-# --------------------------------------------------------------------------------------------
-# The shared corpus
-# --------------------------------------------------------------------------------------------
-
-
 @no_corpus
 def test_the_corpus_has_point_clouds() -> None:
     assert len(CORPUS_PCD) >= 5
@@ -128,10 +112,6 @@ def test_corpus_kitti_bin_reads_exactly(path: Path) -> None:
     assert cloud.intensity_scale == 1.0 and cloud.source_intensity == "reflectance"
     assert cloud.fields == ("x", "y", "z", "reflectance")
 
-
-# --------------------------------------------------------------------------------------------
-# Round trips
-# --------------------------------------------------------------------------------------------
 
 finite32 = st.floats(width=32, allow_nan=False, allow_infinity=False)
 unit32 = st.floats(0, 1, width=32)
@@ -226,40 +206,6 @@ def test_writers_refuse_what_cannot_be_read_back(tmp_path: Path) -> None:
         write_bin(np.zeros((3, 5), dtype=np.float32), tmp_path / "b.bin")
 
 
-# --------------------------------------------------------------------------------------------
-# Intensity
-# --------------------------------------------------------------------------------------------
-
-
-def pcd(
-    fields: str = "x y z intensity",
-    *,
-    size: str = "4 4 4 4",
-    type_: str = "F F F F",
-    count: str | None = "1 1 1 1",
-    width: int = 3,
-    height: int = 1,
-    points: int = 3,
-    data: str = "ascii",
-    body: bytes = b"1 2 3 0.5\n4 5 6 0.25\n7 8 9 1\n",
-) -> bytes:
-    """A PCD file; the header is lines 1-11 (POINTS on line 10, DATA on line 11)."""
-    lines = [
-        "# .PCD v0.7 - Point Cloud Data file format",
-        "VERSION 0.7",
-        f"FIELDS {fields}",
-        f"SIZE {size}",
-        f"TYPE {type_}",
-        f"COUNT {count}" if count is not None else "# no COUNT",
-        f"WIDTH {width}",
-        f"HEIGHT {height}",
-        "VIEWPOINT 0 0 0 1 0 0 0",
-        f"POINTS {points}",
-        f"DATA {data}",
-    ]
-    return ("\n".join(lines) + "\n").encode("ascii") + body
-
-
 def test_intensity_0_255_is_scaled_to_0_1_and_recorded(tmp_path: Path) -> None:
     need_open3d()
     path = tmp_path / "a.pcd"
@@ -328,11 +274,6 @@ def test_bin_reflectance_above_1_is_scaled(tmp_path: Path) -> None:
         read_points(path)
 
 
-# --------------------------------------------------------------------------------------------
-# Bad input: every error names the file (and the header line at fault)
-# --------------------------------------------------------------------------------------------
-
-
 def test_bin_of_17_bytes(tmp_path: Path) -> None:
     path = tmp_path / "a.bin"
     path.write_bytes(b"\0" * 17)
@@ -364,113 +305,6 @@ def test_nan_coordinate_in_pcd(tmp_path: Path) -> None:
     path.write_bytes(pcd(width=1, height=2, points=2, data="binary", body=raw.tobytes()))
     with pytest.raises(InputError, match=r"field 'points\[1\]'"):
         read_points(path)
-
-
-BIN3 = np.arange(12, dtype="<f4").tobytes()
-
-# Each lie, the header line (or data line) the error must point at, and what it says.
-LIES: dict[str, tuple[bytes, int, str]] = {
-    "POINTS != WIDTH*HEIGHT": (pcd(width=4), 10, r"disagrees with WIDTH x HEIGHT = 4 x 1 = 4"),
-    "organised POINTS != WIDTH*HEIGHT": (
-        pcd(width=3, height=2, points=3),
-        10,
-        r"WIDTH x HEIGHT = 3 x 2 = 6",
-    ),
-    "binary data shorter than POINTS": (
-        pcd(width=4, points=4, data="binary", body=BIN3),
-        10,
-        r"64 bytes of binary data, but the file has 48",
-    ),
-    "binary data longer than POINTS": (
-        pcd(width=2, points=2, data="binary", body=BIN3),
-        10,
-        r"32 bytes of binary data, but the file has 48",
-    ),
-    "ascii with fewer lines than POINTS": (
-        pcd(width=4, points=4),
-        10,
-        r"POINTS 4 but the ascii data has 3 lines",
-    ),
-    "ascii with more lines than POINTS": (
-        pcd(width=2, points=2),
-        10,
-        r"POINTS 2 but the ascii data has 3 lines",
-    ),
-    "ascii line with a value missing": (
-        pcd(body=b"1 2 3 0.5\n4 5 6\n7 8 9 1\n"),
-        13,
-        r"ascii point has 3 values, the header says 4",
-    ),
-    "ascii word that is not a number": (
-        pcd(body=b"1 2 3 0.5\n4 5 abc 1\n7 8 9 1\n"),
-        13,
-        r"not a number: 'abc'",
-    ),
-    "no x field": (pcd("a y z intensity"), 3, r"needs x, y and z fields"),
-    "header cut mid-line": (pcd()[:60], 3, r"header ends before its DATA line"),
-    "header cut after a line": (pcd().split(b"POINTS")[0], 9, r"ends before its DATA line"),
-    "unknown DATA kind": (pcd(data="binary_lzf", body=BIN3), 11, r"unknown DATA kind"),
-    "COUNT shorter than FIELDS": (pcd(count="1 1 1"), 6, r"COUNT has 3 values but FIELDS"),
-    "TYPE that is not a PCD type": (pcd(type_="F F F Q"), 5, r"TYPE Q with SIZE 4"),
-    "x stored as an integer": (pcd(type_="I F F F"), 5, r"field 'x' must be one float"),
-    "unknown header entry": (
-        pcd().replace(b"VERSION 0.7", b"VERSON 0.7"),
-        2,
-        r"unknown PCD header entry",
-    ),
-    "compressed data that unpacks short of POINTS": (
-        pcd(
-            width=4,
-            points=4,
-            data="binary_compressed",
-            body=np.array([4, 48], dtype="<u4").tobytes() + b"x" * 4,
-        ),
-        10,
-        r"unpacks to 48",
-    ),
-}
-
-
-@pytest.mark.parametrize("value", ["300", "-1", "5.7", "1e2"])
-def test_pcd_ascii_integer_intensity_must_fit_its_type(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
-) -> None:
-    """open3d reads 300 as 44, -1 as 255, 5.7 as 5 and 1e2 as 1 in a U 1 field."""
-    path = tmp_path / "a.pcd"
-    path.write_bytes(
-        pcd(size="4 4 4 1", type_="F F F U", body=f"1 2 3 0\n4 5 6 {value}\n7 8 9 1\n".encode())
-    )
-    with pytest.raises(InputError, match=r"is not an integer within 0\.\.255") as err:
-        read_points(path)
-    assert str(err.value).startswith(f"{path}:13: ")
-
-
-@pytest.mark.parametrize("case", sorted(LIES))
-def test_pcd_lies_are_caught_before_open3d(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
-) -> None:
-    data, line, message = LIES[case]
-    path = tmp_path / "lie.pcd"
-    path.write_bytes(data)
-
-    def no_open3d(*_: Any) -> Any:
-        raise AssertionError("open3d must not see a file whose header lies")
-
-    monkeypatch.setattr(pf, "_read_open3d", no_open3d)
-    with pytest.raises(InputError, match=message) as err:
-        read_points(path)
-    assert str(err.value).startswith(f"{path}:{line}: ")
-
-
-def test_open3d_accepts_what_we_refuse(tmp_path: Path) -> None:
-    """Why the checks above exist: open3d 0.20 reads these lies without a word."""
-    o3d = need_open3d()
-    for case in ("POINTS != WIDTH*HEIGHT", "binary data longer than POINTS", "unknown DATA kind"):
-        path = tmp_path / "lie.pcd"
-        path.write_bytes(LIES[case][0])
-        with o3d.utility.VerbosityContextManager(o3d.utility.VerbosityLevel.Error):
-            got = o3d.t.io.read_point_cloud(str(path))
-        assert "positions" in got.point, case
 
 
 def test_unknown_suffix_and_missing_file(tmp_path: Path) -> None:
@@ -506,141 +340,3 @@ def test_open3d_failure_is_an_input_error(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(InputError, match=r"open3d cannot read this PCD: boom") as err:
         read_points(path)
     assert str(err.value).startswith(f"{path}: ")
-
-
-ASCII_PLY = (
-    b"ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\n"
-    b"property float z\nproperty uchar intensity\nend_header\n"
-)
-PLY_HEAD = (
-    b"ply\nformat binary_little_endian 1.0\nelement vertex 3\nproperty float x\n"
-    b"property float y\nproperty float z\nend_header\n"
-)
-
-
-@pytest.mark.parametrize(
-    ("data", "line", "message"),
-    [
-        (PLY_HEAD + BIN3[:32], 3, r"36 bytes of binary data, but the file has 32"),
-        (PLY_HEAD.replace(b"float x", b"float a"), 3, r"needs x, y and z vertex properties"),
-        (b"plx\n" + PLY_HEAD[4:] + BIN3, 1, r"not a PLY file"),
-        (PLY_HEAD[:40], 3, r"ends before end_header"),
-        (PLY_HEAD.replace(b"binary_little_endian", b"binary_middle_endian"), 2, r"format"),
-        (
-            PLY_HEAD.replace(b"binary_little_endian", b"ascii") + b"1 2 3\n4 5 6\n",
-            3,
-            r"the header's elements take 3 lines but the ascii data has 2",
-        ),
-        (
-            PLY_HEAD.replace(b"binary_little_endian", b"ascii") + b"1 2 3\n4 5\n7 8 9\n",
-            9,
-            r"ascii vertex has 2 values",
-        ),
-        # RPly refuses a float beyond float32's range, and open3d then returns uninitialised
-        # points with a mere log line.
-        (ASCII_PLY + b"1 2 3 0\n3.40282347e+38 5 6 0\n7 8 9 0\n", 10, r"beyond float32's range"),
-        (ASCII_PLY + b"1 2 3 0\n4 5 6 256\n7 8 9 0\n", 10, r"'256' is not an integer within"),
-        (ASCII_PLY + b"1 2 3 0\n4 5 6 1.5\n7 8 9 0\n", 10, r"'1.5' is not an integer within"),
-        (
-            b"ply\nformat ascii 1.0\nelement face 1\nproperty list uchar int vertex_indices\n"
-            b"element vertex 1\nproperty float x\nproperty float y\nproperty float z\n"
-            b"end_header\n3 0 0 0\n1 2 3\n",
-            3,
-            r"list properties before or in the vertex element are not supported",
-        ),
-    ],
-)
-def test_ply_lies(tmp_path: Path, data: bytes, line: int, message: str) -> None:
-    """Each of these made open3d return garbage or fail; we say which line is wrong instead."""
-    path = tmp_path / "lie.ply"
-    path.write_bytes(data)
-    with pytest.raises(InputError, match=message) as err:
-        read_points(path)
-    assert str(err.value).startswith(f"{path}:{line}: ")
-
-
-# --------------------------------------------------------------------------------------------
-# The Nucleus point cloud JSON writer
-# --------------------------------------------------------------------------------------------
-
-
-def parsed_back(data: bytes, loads: Any = orjson.loads) -> npt.NDArray[np.float32]:
-    doc = loads(data)
-    assert list(doc) == ["points"]
-    rows = [[p["x"], p["y"], p["z"], p["i"]] for p in doc["points"]]
-    assert all(list(p) == ["x", "y", "z", "i"] for p in doc["points"])
-    return np.array(rows, dtype=np.float64).reshape(-1, 4).astype(np.float32)
-
-
-finite_bits = st.integers(0, 2**32 - 1).filter(lambda b: (b >> 23) & 0xFF != 0xFF)
-
-
-@settings(max_examples=300)
-@given(arrays(np.uint32, st.tuples(st.integers(0, 60), st.just(4)), elements=finite_bits))
-def test_json_writer_is_exact_over_float32_bit_patterns(raw: npt.NDArray[np.uint32]) -> None:
-    points = raw.view(np.float32)
-    data = pointcloud_json_bytes(points)
-    assert np.array_equal(bits(parsed_back(data)), raw)
-    assert np.array_equal(bits(parsed_back(data, json.loads)), raw)  # a second parser
-    assert b" " not in data and b"\n" not in data
-
-
-def test_json_writer_next_to_powers_of_ten() -> None:
-    """float32 log10 can be one off there; the writer must still print every value exactly."""
-    chunks = []
-    for k in range(-45, 39):
-        centre = int(np.array([10.0**k], dtype=np.float32).view(np.uint32)[0])
-        chunks.append(np.arange(max(centre - 300, 1), min(centre + 300, 0x7F7FFFFF)))
-    raw = np.concatenate(chunks).astype(np.uint32)
-    values = raw.view(np.float32)
-    values = np.concatenate([values, -values, np.zeros((-2 * len(values)) % 4, np.float32)])
-    points = values.reshape(-1, 4)
-    assert np.array_equal(bits(parsed_back(pointcloud_json_bytes(points))), bits(points))
-
-
-def test_json_writer_extremes_and_signed_zero() -> None:
-    f32 = np.finfo(np.float32)
-    points = np.array(
-        [
-            [-0.0, 0.0, -0.0, -0.0],
-            [f32.max, -f32.max, f32.tiny, -f32.tiny],
-            [f32.smallest_subnormal, -f32.smallest_subnormal, 1.0, 0.1],
-            [9.999999, -9.999999, 1e-45, 1.0],
-        ],
-        dtype=np.float32,
-    )
-    data = pointcloud_json_bytes(points)
-    assert data.startswith(b'{"points":[{"x":-0.00000000e+00,"y":0.000000000e+00,"z":-0.0')
-    back = parsed_back(data)
-    assert np.array_equal(bits(back), bits(points))
-    assert np.signbit(back[0]).tolist() == [True, False, True, True]
-
-
-def test_json_writer_layout() -> None:
-    data = pointcloud_json_bytes(np.array([[1.5, -2.0, 0.125, 0.5]], dtype=np.float32))
-    assert data == (
-        b'{"points":[{"x":1.500000000e+00,"y":-2.00000000e+00,"z":1.250000000e-01,'
-        b'"i":5.00000000000e-01}]}'
-    )
-    assert pointcloud_json_bytes(np.zeros((0, 4), dtype=np.float32)) == b'{"points":[]}'
-
-
-def test_json_writer_n3_gets_intensity_zero_and_casts_float64() -> None:
-    xyz = np.array([[0.1, -0.2, 3e10], [1, 2, 3]], dtype=np.float64)
-    back = parsed_back(pointcloud_json_bytes(xyz))
-    assert np.array_equal(bits(back[:, :3]), bits(xyz.astype(np.float32)))
-    assert bits(back[:, 3]).tolist() == [0, 0]  # +0.0
-    # More points than one block of the writer, with (N, 3) and (N, 4) input.
-    big = np.random.default_rng(3).normal(0, 50, (20_001, 4)).astype(np.float32)
-    back = parsed_back(pointcloud_json_bytes(big[:, :3]))
-    assert np.array_equal(bits(back[:, :3]), bits(big[:, :3])) and not bits(back[:, 3]).any()
-    assert np.array_equal(bits(parsed_back(pointcloud_json_bytes(big))), bits(big))
-
-
-def test_json_writer_file_round_trip(tmp_path: Path) -> None:
-    rng = np.random.default_rng(7)
-    points = rng.normal(0, 40, (1000, 4)).astype(np.float32)
-    points[:, 3] = rng.random(1000)
-    path = tmp_path / "p.json"
-    path.write_bytes(pointcloud_json_bytes(points))
-    assert np.array_equal(bits(read_pointcloud_json(path)), bits(points))
