@@ -44,12 +44,13 @@ Loading a bundle into the official client::
 
 from __future__ import annotations
 
+from nucleus_convert.converters.nucleus.ids import DUPLICATE_ID_MODES
 from nucleus_convert.converters.nucleus.pointclouds import parse_workers
 from nucleus_convert.converters.nucleus.read import detect, read_nucleus
 from nucleus_convert.converters.nucleus.schema import KINDS
 from nucleus_convert.converters.nucleus.write import write_nucleus
 from nucleus_convert.hookspecs import hookimpl
-from nucleus_convert.options import choice
+from nucleus_convert.options import choice, flag
 from nucleus_convert.registry import Format, Option, Registrar
 from nucleus_convert.toolkit.instance_masks import MASK_MODES
 
@@ -67,7 +68,17 @@ FORMAT = Format(
     detect=detect,
     read=read_nucleus,
     write=write_nucleus,
-    read_options=(_GROUP_KEY,),
+    read_options=(
+        _GROUP_KEY,
+        Option(
+            "allow_outside",
+            "let local mask and point cloud locations point outside the bundle (absolute "
+            "paths, ../; image locations may anyway); devices, FIFOs and sockets are refused "
+            "all the same",
+            flag,
+            False,
+        ),
+    ),
     write_options=(
         Option(
             "base_url",
@@ -76,6 +87,13 @@ FORMAT = Format(
             "",
         ),
         _GROUP_KEY,
+        Option(
+            "duplicate_ids",
+            "an annotation id repeated on one item (among annotations or among predictions): "
+            "error (default; the client refuses the batch) or rename (a -<n> suffix, reported)",
+            choice(*DUPLICATE_ID_MODES),
+            "error",
+        ),
         Option(
             "masks",
             "instance masks become one segmentation per item (segmentation) or traced "

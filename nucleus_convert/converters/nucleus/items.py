@@ -25,6 +25,10 @@ __all__ = ["ITEM_EXTRA", "decode_item", "encode_item"]
 ITEM_EXTRA = frozenset({"embedding_info"})
 """The item ``extra`` keys a top-level DatasetItem payload has a place for."""
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+_CLIENT_URL_SUFFIXES = {"image": (".jpg", ".png"), "pointcloud": (".json",)}
+"""What ``DatasetItem.from_json`` takes a scene frame's bare ``url`` for, by its exact suffix
+(``url.split(".")[-1] in ("jpg", "png")``: case-sensitive, no ``.jpeg``)."""
+_CLIENT_URL_KEYS = {"image": "image_url", "pointcloud": "pointcloud_url"}
 
 
 def _camera(p: dict[str, Any], metadata: dict[str, Any]) -> CameraParams | None:
@@ -57,9 +61,15 @@ def _locations(p: dict[str, Any]) -> tuple[Any, Any]:
     raise InputError(f"cannot tell whether {url!r} is an image or a point cloud", field="type")
 
 
-def decode_item(payload: Any, resolve_url: Callable[[str], str]) -> Item:
+def decode_item(
+    payload: Any,
+    resolve_url: Callable[[str], str],
+    check_image: Callable[[str], str] = lambda u: u,
+) -> Item:
     """Decode a DatasetItem payload (top-level, a scene frame's item, or an export row's);
-    ``resolve_url`` maps a point cloud location to a local path where one exists."""
+    ``resolve_url`` maps a point cloud location to a local path where one exists;
+    ``check_image`` refuses an image location the reader may not use and returns it as
+    written (see :mod:`.resolve`)."""
     p = obj(payload, "item")
     ref = p.get("reference_id", p.get("ref_id"))
     ref = (
@@ -75,7 +85,7 @@ def decode_item(payload: Any, resolve_url: Callable[[str], str]) -> Item:
             "an item has either an image or a point cloud, not both", field="image_url"
         )
     if image is not None:
-        media = ImageMedia(path=text(image, "image_url"), width=width, height=height)
+        media = ImageMedia(path=check_image(text(image, "image_url")), width=width, height=height)
     elif cloud is not None:
         media = PointCloudMedia(path=resolve_url(text(cloud, "pointcloud_url")))
     else:
@@ -101,6 +111,24 @@ def _extra(item: Item, payload: dict[str, Any], in_scene: bool, report: LossRepo
             report.dropped(
                 "item", key, reason=f"Nucleus items have no place for {key}", example=where
             )
+
+
+def _scene_url_key(location: str, media_type: str, where: str, report: LossReport) -> str:
+    """``url`` where the client's ``from_json`` tells the media type from the suffix;
+    otherwise (``.jpeg``, ``.JPG``, ...) ``image_url``/``pointcloud_url``, which it reads
+    whatever the suffix (its ``to_payload`` then sends ``url`` and ``type`` as usual)."""
+    if location.endswith(_CLIENT_URL_SUFFIXES[media_type]):
+        return "url"
+    key = _CLIENT_URL_KEYS[media_type]
+    report.approximated(
+        "item",
+        "media",
+        reason=f"scene frame location written under {key} rather than url: the Nucleus "
+        "client reads a bare url as an image only when it ends in .jpg or .png, as a point "
+        "cloud only when it ends in .json",
+        example=where,
+    )
+    return key
 
 
 def encode_item(
@@ -135,8 +163,9 @@ def encode_item(
     if item.extra:
         _extra(item, payload, in_scene, report)
     if in_scene:
-        payload["url"] = location
-        payload["type"] = "image" if isinstance(media, ImageMedia) else "pointcloud"
+        media_type = "image" if isinstance(media, ImageMedia) else "pointcloud"
+        payload[_scene_url_key(location, media_type, where, report)] = location
+        payload["type"] = media_type
         if camera_payload is not None:
             payload["camera_params"] = camera_payload
     elif not isinstance(media, ImageMedia):

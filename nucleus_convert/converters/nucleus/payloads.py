@@ -57,16 +57,19 @@ class Decoder:
     """Turns payload dicts into model objects; errors carry the field, callers add file/line.
 
     ``resolve_url`` maps a ``mask_url``/``url`` as written in the payload to a local path where
-    one exists (relative bundle paths), and leaves remote URLs as they are.
+    one exists (relative bundle paths), and leaves remote URLs as they are; ``check_image``
+    refuses an image location the reader may not use (see :mod:`.resolve`).
     """
 
     def __init__(
         self,
         *,
         resolve_url: Callable[[str], str] = lambda u: u,
+        check_image: Callable[[str], str] = lambda u: u,
         group_key: str = "group_id",
     ) -> None:
         self.resolve_url = resolve_url
+        self.check_image = check_image
         self.group_key = group_key
         self._item_types = _types(on_scene=False)
         self._scene_types = _types(on_scene=True)
@@ -147,7 +150,7 @@ class Decoder:
 
     def item(self, payload: Any) -> Item:
         """Decode a DatasetItem payload (top-level, a scene frame's item, or an export row's)."""
-        return decode_item(payload, self.resolve_url)
+        return decode_item(payload, self.resolve_url, self.check_image)
 
 
 # --------------------------------------------------------------------------- encoder
@@ -303,7 +306,13 @@ class Encoder:
                     )
             return
         if ann.score is not None:
-            payload["confidence"] = out(ann.score, f"{where}: score")
+            score = out(ann.score, f"{where}: score")
+            if not 0.0 <= score <= 1.0:
+                raise OutputError(
+                    f"{where}: score {score!r} is not a confidence in [0, 1] "
+                    "(Nucleus predictions need one)"
+                )
+            payload["confidence"] = score
         if ann.class_pdf is not None:
             if pdf:
                 payload["class_pdf"] = {

@@ -55,9 +55,10 @@ def detect(path: Path) -> bool:
 def read_nucleus(src: Path, options: Mapping[str, Any]) -> Dataset:
     """Read a bundle directory or a single payload file."""
     group_key = options.get("group_key") or "group_id"
+    allow_outside = bool(options.get("allow_outside", False))
     if src.is_dir():
-        return _read_bundle(src, group_key)
-    return read_single(src, group_key)
+        return _read_bundle(src, group_key, allow_outside)
+    return read_single(src, group_key, allow_outside)
 
 
 def _read_annotation_file(
@@ -111,7 +112,7 @@ def _read_scenes(root: Path, decoder: Decoder) -> tuple[list[Scene], list[Item]]
     return scenes, scene_items
 
 
-def _read_bundle(root: Path, group_key: str) -> Dataset:
+def _read_bundle(root: Path, group_key: str, allow_outside: bool) -> Dataset:
     manifest_path = root / MANIFEST
     manifest: dict[str, Any] = {}
     if manifest_path.is_file():
@@ -121,9 +122,8 @@ def _read_bundle(root: Path, group_key: str) -> Dataset:
         manifest = loaded
     header = header_from_manifest(manifest, manifest_path)
     header.source.setdefault("format", "nucleus")
-    decoder = Decoder(
-        resolve_url=BundleResolver(root, manifest.get("base_url")), group_key=group_key
-    )
+    resolver = BundleResolver(root, manifest.get("base_url"), allow_outside=allow_outside)
+    decoder = Decoder(resolve_url=resolver, check_image=resolver.check_image, group_key=group_key)
     annotations = _read_annotations(root, decoder, scene=False)
     scenes, scene_items = _read_scenes(root, decoder)
     infer_header(header, annotations)

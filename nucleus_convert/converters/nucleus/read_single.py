@@ -38,9 +38,12 @@ def _records(path: Path) -> list[tuple[int | None, Any]]:
 
 
 class _SingleReader:
-    def __init__(self, path: Path, group_key: str) -> None:
+    def __init__(self, path: Path, group_key: str, allow_outside: bool) -> None:
         self.path = path
-        self.decoder = Decoder(resolve_url=BundleResolver(path.parent, None), group_key=group_key)
+        resolver = BundleResolver(path.parent, None, allow_outside=allow_outside)
+        self.decoder = Decoder(
+            resolve_url=resolver, check_image=resolver.check_image, group_key=group_key
+        )
         self.items: dict[str, Item] = {}
         self.annotations: dict[str, list[Annotation]] = defaultdict(list)
         self.scene_annotations: list[tuple[int | None, dict[str, Any]]] = []
@@ -111,9 +114,10 @@ class _SingleReader:
             yield Item(reference_id=ref, annotations=self.annotations.pop(ref))
 
 
-def read_single(path: Path, group_key: str) -> Dataset:
-    """One JSON (a list or one object) or JSONL file of mixed payloads or export rows."""
-    return _SingleReader(path, group_key).read()
+def read_single(path: Path, group_key: str, allow_outside: bool = False) -> Dataset:
+    """One JSON (a list or one object) or JSONL file of mixed payloads or export rows; local
+    locations must stay under the file's folder unless ``allow_outside`` (:mod:`.resolve`)."""
+    return _SingleReader(path, group_key, allow_outside).read()
 
 
 def _read_export_row(

@@ -21,6 +21,8 @@ from nucleus_convert.converters.nucleus.carries import (
     MEDIALESS_ITEM_CARRIES,
     NUCLEUS_CARRIES,
 )
+from nucleus_convert.converters.nucleus.ids import AnnotationIds
+from nucleus_convert.converters.nucleus.locations import check_scheme, client_remote
 from nucleus_convert.converters.nucleus.manifest import manifest_bytes
 from nucleus_convert.converters.nucleus.metadata import MetadataChecker
 from nucleus_convert.converters.nucleus.payloads import Encoder, Where
@@ -43,7 +45,7 @@ from nucleus_convert.model import (
     Segmentation,
 )
 from nucleus_convert.registry import WriteSummary
-from nucleus_convert.toolkit.files import JsonlWriter, SafeNames, is_remote
+from nucleus_convert.toolkit.files import JsonlWriter, SafeNames
 from nucleus_convert.toolkit.instance_masks import instance_masks_for_nucleus
 from nucleus_convert.toolkit.losses import FieldLedger
 
@@ -112,6 +114,7 @@ class _BundleWriter:
         self.masks: str = options.get("masks") or "segmentation"
         self.report = report
         self.encoder = Encoder(report, group_key=self.group_key)
+        self.ids = AnnotationIds(report, rename=options.get("duplicate_ids") == "rename")
         self.ledger = FieldLedger(report, NUCLEUS_CARRIES)
         self.medialess = FieldLedger(report, MEDIALESS_ITEM_CARRIES)
         self.mask_ledger = FieldLedger(report, INSTANCE_MASK_CARRIES[self.masks])
@@ -138,11 +141,22 @@ class _BundleWriter:
     def _url(self, rel: str) -> str:
         return self.base_url + rel
 
+    @staticmethod
+    def _remote(location: str, where: str, field: str) -> bool:
+        """True for a URL the client takes (passed through); an ``OutputError`` for a URL
+        of another scheme (the client would open it as a local file: :mod:`.locations`)."""
+        if "://" not in location:
+            return False
+        reason = check_scheme(location)
+        if reason is not None:
+            raise OutputError(f"{where}: {field}: {reason}")
+        return client_remote(location)
+
     def write_mask(self, seg: Segmentation, item: Item, where: str) -> str:
         """Write the segmentation's index mask as ``masks/<item>.png`` (``.pred.png`` for a
         prediction) and return its URL; a remote mask is passed through (approximated)."""
         ref = seg.mask
-        if ref.array is None and ref.path is not None and is_remote(ref.path):
+        if ref.array is None and ref.path is not None and self._remote(ref.path, where, "mask"):
             self.report.approximated(
                 "segmentation",
                 "mask",
@@ -178,7 +192,11 @@ class _BundleWriter:
         """Name the item's JSON file and have it written (now or by a worker: see
         :mod:`.pointclouds`); the points come from memory or from ``media.path`` (Nucleus
         JSON, ``.bin``, ``.pcd`` or ``.ply``)."""
-        if media.points is None and media.path is not None and is_remote(media.path):
+        if (
+            media.points is None
+            and media.path is not None
+            and self._remote(media.path, where, "media")
+        ):
             return media.path
         if media.points is None and media.path is None:
             raise OutputError(f"{where}: point cloud has neither points nor a path")
@@ -231,7 +249,10 @@ class _BundleWriter:
         if ref in self.seen:
             raise OutputError(f"{where}: reference id appears twice")
         self.seen.add(ref)
+        self.ids.start_item()
         self.checker.check("item", item.metadata, where)
+        if isinstance(item.media, ImageMedia) and item.media.path:
+            self._remote(item.media.path, where, "media")
         url = None
         if isinstance(item.media, PointCloudMedia):
             url = self.write_pointcloud(item, item.media, where)
@@ -295,6 +316,7 @@ class _BundleWriter:
         if payload is None:
             return
         self._check_annotation_metadata(ann, payload, where)
+        self.ids.check(ann, payload, where)
         records = "predictions" if ann.prediction else "annotations"
         self.out[records].write(payload)
         self.summary.add(records)
