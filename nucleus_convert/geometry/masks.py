@@ -17,38 +17,48 @@ import numpy.typing as npt
 from PIL import Image
 
 from nucleus_convert.errors import InputError, OutputError
+from nucleus_convert.toolkit.limits import open_image
 
 __all__ = ["check_index_png", "encode_index_png", "read_index_png", "write_index_png"]
 
 _INDEX_MODES = ("L", "P", "I", "I;16")
 
 
-def check_index_png(path: Path) -> tuple[int, int]:
+def check_index_png(path: Path, *, max_pixels: int | None = None) -> tuple[int, int]:
     """Return ``(width, height)`` of an index PNG, or raise :class:`InputError`.
 
-    Reads only the header; Pillow's decompression-bomb limit stays in force.
+    Reads only the header; a mask over :func:`~nucleus_convert.toolkit.limits.pixel_limit`
+    pixels (``max_pixels``, default Pillow's decompression-bomb limit) is refused, and every
+    Pillow error class becomes an ``InputError`` naming the file.
     """
-    try:
-        with Image.open(path) as im:
-            if im.format != "PNG":
-                raise InputError(f"mask is {im.format}, not PNG", path=path)
-            if im.mode not in _INDEX_MODES:
-                raise InputError(
-                    f"mask has mode {im.mode}; an index mask is one channel (L or P)", path=path
-                )
-            return im.size
-    except (OSError, Image.DecompressionBombError) as exc:
-        raise InputError(f"cannot read mask: {exc}", path=path) from None
+    with open_image(path, max_pixels=max_pixels, what="mask") as im:
+        _check_index_mode(im, path)
+        size: tuple[int, int] = im.size
+        return size
 
 
-def read_index_png(path: Path) -> npt.NDArray[np.integer[Any]]:
-    """Decode an index PNG to its ``(height, width)`` array of indices."""
-    check_index_png(path)
-    try:
-        with Image.open(path) as im:
-            arr = np.asarray(im)
-    except (OSError, Image.DecompressionBombError) as exc:
-        raise InputError(f"cannot decode mask: {exc}", path=path) from None
+def _check_index_mode(im: Image.Image, path: Path) -> None:
+    if im.format != "PNG":
+        raise InputError(f"mask is {im.format}, not PNG", path=path)
+    if im.mode not in _INDEX_MODES:
+        raise InputError(
+            f"mask has mode {im.mode}; an index mask is one channel (L or P)", path=path
+        )
+
+
+def read_index_png(
+    path: Path, *, max_pixels: int | None = None
+) -> npt.NDArray[np.integer[Any]]:
+    """Decode an index PNG to its ``(height, width)`` array of indices.
+
+    The shared reader of index-mask PNGs (Nucleus ``masks/``, model ``MaskRef`` files): the
+    header is checked first (format, mode, at most ``max_pixels`` pixels, see
+    :func:`check_index_png`), then the pixels are decoded; any decode error (``OSError``,
+    ``ValueError``, ``SyntaxError``...) is an :class:`InputError` naming the file.
+    """
+    with open_image(path, max_pixels=max_pixels, what="mask") as im:
+        _check_index_mode(im, path)
+        arr = np.asarray(im)
     return arr
 
 

@@ -16,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 from pycocotools import mask as mask_utils
 
+from nucleus_convert.toolkit.limits import pixels_problem
+
 __all__ = [
     "UNCOMPRESSED_MARK",
     "check_rle",
@@ -42,11 +44,14 @@ def is_compressed(rle: dict[str, Any]) -> bool:
     return isinstance(rle.get("counts"), str | bytes)
 
 
-def check_rle(rle: Any) -> str | None:
+def check_rle(rle: Any, max_pixels: int | None = None) -> str | None:
     """Why ``rle`` is not a well-formed COCO RLE, or ``None`` when it is.
 
-    Checks ``size`` and, for uncompressed counts, that the runs are non-negative integers that
-    cover exactly ``height * width`` pixels. Compressed strings are checked by decoding them.
+    Checks ``size`` (and that ``height * width`` is within ``max_pixels``, default Pillow's
+    decompression-bomb limit, before anything is decoded: pycocotools allocates the whole mask
+    unchecked) and, for uncompressed counts, that the runs are non-negative integers below
+    2**32 (pycocotools' run type) that cover exactly ``height * width`` pixels. Compressed
+    strings are checked by decoding their runs (no mask is allocated).
     """
     if not isinstance(rle, dict):
         return f"an RLE is an object with 'size' and 'counts', got {type(rle).__name__}"
@@ -56,25 +61,13 @@ def check_rle(rle: Any) -> str | None:
         or len(size) != 2
         or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in size)
     ):
-        return f"RLE 'size' must be [height, width] of non-negative integers, got {size!r}"
+        return f"RLE 'size' must be [height, width] of non-negative integers, got {size!r}"[:300]
+    too_big = pixels_problem(size[1], size[0], max_pixels)
+    if too_big is not None:
+        return f"RLE 'size' {size[0]}x{size[1]} (height x width): {too_big}"
     counts = rle.get("counts")
     if isinstance(counts, list):
-        try:
-            total = sum(counts)
-        except TypeError:
-            return "RLE 'counts' must be a list of integers"
-        if not set(map(type, counts)) <= {int} and not all(
-            isinstance(c, int) and not isinstance(c, bool) for c in counts
-        ):
-            return "RLE 'counts' must be non-negative integers"
-        if counts and min(counts) < 0:
-            return "RLE 'counts' must be non-negative integers"
-        if total != size[0] * size[1]:
-            return (
-                f"RLE runs cover {total} pixels but size {size[0]}x{size[1]} has "
-                f"{size[0] * size[1]}"
-            )
-        return None
+        return _counts_problem(counts, size[0], size[1])
     if isinstance(counts, str):
         try:
             area = int(mask_utils.area(_frozen(rle)))
@@ -83,7 +76,28 @@ def check_rle(rle: Any) -> str | None:
         if area > size[0] * size[1]:
             return "RLE 'counts' string covers more pixels than its size"
         return None
-    return f"RLE 'counts' must be a list of integers or a compressed string, got {counts!r}"
+    return f"RLE 'counts' must be a list of integers or a compressed string, got {counts!r}"[:300]
+
+
+def _counts_problem(counts: list[Any], h: int, w: int) -> str | None:
+    """Why uncompressed ``counts`` are not runs covering exactly ``h * w`` pixels."""
+    types = set(map(type, counts))
+    if not types <= {int}:
+        if not types <= {int, float, bool}:
+            return "RLE 'counts' must be a list of integers"
+        return "RLE 'counts' must be non-negative integers"
+    if counts and min(counts) < 0:
+        return "RLE 'counts' must be non-negative integers"
+    if counts and max(counts) > _MAX_RUN:
+        return f"RLE 'counts' must be runs of at most {_MAX_RUN} pixels"
+    total = sum(counts)
+    if total != h * w:
+        return f"RLE runs cover {total} pixels but size {h}x{w} has {h * w}"
+    return None
+
+
+_MAX_RUN = 2**32 - 1
+"""pycocotools keeps runs as ``uint32``."""
 
 
 def _frozen(rle: dict[str, Any]) -> dict[str, Any]:

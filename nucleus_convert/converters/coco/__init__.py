@@ -13,6 +13,7 @@ from nucleus_convert.converters.coco.write import write_coco
 from nucleus_convert.hookspecs import hookimpl
 from nucleus_convert.options import choice
 from nucleus_convert.registry import Format, Option, Registrar
+from nucleus_convert.toolkit.limits import max_pixels_option
 from nucleus_convert.toolkit.on_error import on_error_option
 
 __all__ = ["FORMAT", "detect", "register_formats"]
@@ -62,6 +63,7 @@ FORMAT = Format(
             "",
         ),
         Option("panoptic_root", "folder of panoptic PNGs (default: next to the JSON)", str, ""),
+        max_pixels_option(),
         on_error_option("malformed records"),
     ),
     write_options=(

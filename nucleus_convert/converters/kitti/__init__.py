@@ -15,6 +15,7 @@ from nucleus_convert.converters.kitti.write import write_kitti
 from nucleus_convert.hookspecs import hookimpl
 from nucleus_convert.options import choice
 from nucleus_convert.registry import Format, Option, Registrar
+from nucleus_convert.toolkit.limits import max_pixels_option
 
 __all__ = ["FORMAT", "detect", "register_formats"]
 
@@ -46,6 +47,7 @@ FORMAT = Format(
             choice("box", "drop"),
             "box",
         ),
+        max_pixels_option(),
     ),
     write_options=(
         Option(

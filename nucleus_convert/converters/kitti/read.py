@@ -243,6 +243,7 @@ class _Reader:
     def __init__(self, src: Path, options: Mapping[str, Any]) -> None:
         self.src = src
         self.keep_dontcare = options.get("dontcare", "box") == "box"
+        self.max_pixels: int | None = options.get("max_pixels")
         self.losses = LossReport()
         self.frames: list[_Frame] = []
         self.labels_seen: dict[str, None] = {}
@@ -291,7 +292,7 @@ class _Reader:
 
     def _load_segmentation(self, frame: _Frame, seg: Path, *, instance: bool) -> None:
         frame.seg_path, frame.seg_instance = seg, instance
-        values = read_values(seg, instance=instance)
+        values = read_values(seg, instance=instance, max_pixels=self.max_pixels)
         for class_id in np.unique(values // 256).tolist():
             self.labels_seen.setdefault(CITYSCAPES[class_id], None)
 
@@ -378,7 +379,9 @@ class _Reader:
                     )
                 )
         if frame.seg_path is not None:
-            values = read_values(frame.seg_path, instance=frame.seg_instance)
+            values = read_values(
+                frame.seg_path, instance=frame.seg_instance, max_pixels=self.max_pixels
+            )
             boxes.append(
                 segmentation_from_values(values, frame.seg_path, instance=frame.seg_instance)
             )

@@ -28,6 +28,7 @@ from PIL import Image
 from nucleus_convert.errors import InputError
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import MaskRef, Segment, Segmentation
+from nucleus_convert.toolkit.limits import open_image
 
 __all__ = [
     "CITYSCAPES",
@@ -83,19 +84,20 @@ CITYSCAPES = (
 _CLASS_ID = {name: i for i, name in enumerate(CITYSCAPES)}
 
 
-def read_values(path: Path, *, instance: bool) -> npt.NDArray[np.int64]:
-    """The ``(h, w)`` pixel values of an instance (16-bit) or semantic (8-bit) PNG."""
-    try:
-        with Image.open(path) as im:
-            if im.format != "PNG":
-                raise InputError(f"{im.format} image, not PNG", path=path)
-            modes = ("I;16", "I") if instance else ("L", "P")
-            if im.mode not in modes:
-                want = "16-bit grayscale" if instance else "8-bit grayscale"
-                raise InputError(f"mode {im.mode}: KITTI wants {want} here", path=path)
-            arr = np.asarray(im).astype(np.int64)
-    except (OSError, Image.DecompressionBombError) as exc:
-        raise InputError(f"cannot read: {exc}", path=path) from None
+def read_values(
+    path: Path, *, instance: bool, max_pixels: int | None = None
+) -> npt.NDArray[np.int64]:
+    """The ``(h, w)`` pixel values of an instance (16-bit) or semantic (8-bit) PNG; a PNG over
+    ``max_pixels`` pixels (default Pillow's limit) or that Pillow cannot decode is an
+    :class:`InputError` naming the file."""
+    with open_image(path, max_pixels=max_pixels, what="segmentation PNG") as im:
+        if im.format != "PNG":
+            raise InputError(f"{im.format} image, not PNG", path=path)
+        modes = ("I;16", "I") if instance else ("L", "P")
+        if im.mode not in modes:
+            want = "16-bit grayscale" if instance else "8-bit grayscale"
+            raise InputError(f"mode {im.mode}: KITTI wants {want} here", path=path)
+        arr = np.asarray(im).astype(np.int64)
     if instance and arr.size and (arr.min() < 0 or arr.max() > 0xFFFF):
         raise InputError("values outside 0..65535", path=path)
     values = arr // 256 if instance else arr

@@ -15,6 +15,7 @@ from nucleus_convert.errors import InputError
 from nucleus_convert.hookspecs import hookimpl
 from nucleus_convert.options import choice, flag
 from nucleus_convert.registry import Format, Option, Registrar
+from nucleus_convert.toolkit.limits import max_pixels_option
 from nucleus_convert.toolkit.on_error import on_error_option
 
 __all__ = ["FORMAT", "detect", "register_formats"]
@@ -67,6 +68,7 @@ FORMAT = Format(
             str,
             "void",
         ),
+        max_pixels_option(),
         on_error_option("malformed images"),
     ),
     write_options=(

@@ -18,28 +18,33 @@ import numpy.typing as npt
 from PIL import Image
 
 from nucleus_convert.errors import InputError
+from nucleus_convert.toolkit.limits import open_image
 
 __all__ = ["read_voc_png", "write_voc_png"]
 
 
-def read_voc_png(path: Path, colours: Mapping[tuple[int, int, int], int]) -> npt.NDArray[np.uint8]:
-    """Decode ``path`` to palette indices; RGB pixels are looked up in ``colours``."""
-    try:
-        with Image.open(path) as im:
-            if im.format != "PNG":
-                raise InputError(f"segmentation mask is {im.format}, not PNG", path=path)
-            mode = im.mode
-            if mode in ("P", "L"):
-                arr = np.asarray(im)
-            elif mode in ("RGB", "RGBA"):
-                arr = _rgb_to_index(np.asarray(im.convert("RGB")), colours, path)
-            else:
-                raise InputError(
-                    f"segmentation mask has mode {mode}; VOC masks are palette (P) or RGB PNGs",
-                    path=path,
-                )
-    except (OSError, Image.DecompressionBombError) as exc:
-        raise InputError(f"cannot read segmentation mask: {exc}", path=path) from None
+def read_voc_png(
+    path: Path, colours: Mapping[tuple[int, int, int], int], *, max_pixels: int | None = None
+) -> npt.NDArray[np.uint8]:
+    """Decode ``path`` to palette indices; RGB pixels are looked up in ``colours``.
+
+    A PNG over ``max_pixels`` pixels (default Pillow's limit) is refused from its header, and
+    every Pillow decode error is an :class:`InputError` naming the file
+    (:func:`~nucleus_convert.toolkit.limits.open_image`).
+    """
+    with open_image(path, max_pixels=max_pixels, what="segmentation mask") as im:
+        if im.format != "PNG":
+            raise InputError(f"segmentation mask is {im.format}, not PNG", path=path)
+        mode = im.mode
+        if mode in ("P", "L"):
+            arr = np.asarray(im)
+        elif mode in ("RGB", "RGBA"):
+            arr = _rgb_to_index(np.asarray(im.convert("RGB")), colours, path)
+        else:
+            raise InputError(
+                f"segmentation mask has mode {mode}; VOC masks are palette (P) or RGB PNGs",
+                path=path,
+            )
     if arr.dtype != np.uint8:
         raise InputError(f"segmentation mask has {arr.dtype} pixels, not 8-bit", path=path)
     return arr

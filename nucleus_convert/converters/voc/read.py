@@ -162,6 +162,7 @@ class VocReader:
         self.src = src
         self.image_root = str(options.get("image_root") or "")
         void_label = str(options.get("void_label") or DEFAULT_VOID_LABEL)
+        self.max_pixels: int | None = options.get("max_pixels")
         self.root, xml_files = find_voc_root(src)
         self.xml_files = {p.stem: p for p in xml_files}
         labelmap_path = self.root / "labelmap.txt"
@@ -486,7 +487,7 @@ class VocReader:
         lookup: Mapping[tuple[int, int, int], int],
         size: tuple[int, int] | None,
     ) -> npt.NDArray[np.uint8]:
-        arr = read_voc_png(path, lookup)
+        arr = read_voc_png(path, lookup, max_pixels=self.max_pixels)
         if size is not None and arr.shape != (size[1], size[0]):
             raise InputError(
                 f"mask is {arr.shape[1]}x{arr.shape[0]} pixels but the image is "
