@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 from nucleus_convert.converters.coco.schema import is_coco_id
 from nucleus_convert.errors import InputError
 from nucleus_convert.model import Category, Header, Skeleton
+from nucleus_convert.toolkit.limits import json_value_problem
 
 __all__ = ["read_categories"]
 
@@ -56,12 +57,16 @@ class _Categories:
         self.names[name] = cid
         self.labels[cid] = name
         sup = c.get("supercategory")
+        attributes = {k: v for k, v in c.items() if k not in _CATEGORY_KEYS}
+        problem = json_value_problem(attributes)
+        if problem is not None:
+            self.error(problem, record, "attributes")
         self.header.categories.append(
             Category(
                 name=name,
                 source_id=cid,
                 supercategory=sup if isinstance(sup, str) else None,
-                attributes={k: v for k, v in c.items() if k not in _CATEGORY_KEYS},
+                attributes=attributes,
             )
         )
         if "keypoints" in c or "skeleton" in c:

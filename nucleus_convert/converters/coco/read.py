@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
-from PIL import Image
 
 from nucleus_convert.converters.coco.categories import read_categories
 from nucleus_convert.converters.coco.schema import CAPTIONS_KEY, KNOWN_ANNOTATION_KEYS, is_coco_id
@@ -56,6 +55,7 @@ from nucleus_convert.model import (
     Visibility,
 )
 from nucleus_convert.toolkit.files import join_location, load_json
+from nucleus_convert.toolkit.limits import json_value_problem, open_image
 from nucleus_convert.toolkit.on_error import OnError, SkipRecord
 
 __all__ = ["read_coco"]
@@ -65,6 +65,8 @@ _IMAGE_KEYS = frozenset({"id", "file_name", "width", "height"})
 _TOP_KEYS = frozenset({"images", "annotations", "categories", "info", "licenses"})
 _PLAIN_NUMBERS = frozenset({int, float})  # JSON numbers as orjson parses them (not bool)
 _VIS = (Visibility.UNLABELLED, Visibility.HIDDEN, Visibility.VISIBLE)
+_CONTAINERS = (list, dict)
+_MAX_SEGMENT_ID = 1 << 24  # a panoptic PNG codes a segment id as R + 256 G + 65536 B
 
 
 def _is_number(v: Any) -> bool:
@@ -84,6 +86,7 @@ class CocoReader:
         self.image_root = options.get("image_root") or ""
         self.images_file = options.get("images") or None
         self.panoptic_root = options.get("panoptic_root") or None
+        self.max_pixels: int | None = options.get("max_pixels")
         self.losses = LossReport()
         self.on_error = OnError.from_options(options, self.losses)
         self.items: dict[Any, Item] = {}
@@ -135,6 +138,14 @@ class CocoReader:
             del items[image_id]
             yield item
 
+    def _free(self, value: Any, record: str, field: str) -> Any:
+        """``value`` when it is a free-form value the model can carry (see
+        :func:`json_value_problem`), else the record's error."""
+        problem = json_value_problem(value)
+        if problem is not None:
+            self._error(problem, record, field)
+        return value
+
     def _error(self, message: str, record: str | None = None, field: str | None = None) -> NoReturn:
         err = InputError(message, path=self.path, record=record, field=field)
         if record is not None:
@@ -151,10 +162,10 @@ class CocoReader:
             )
         for key in ("info", "licenses"):
             if key in data:
-                self.coco_extra[key] = data[key]
+                self.coco_extra[key] = _free_value(data[key], self.path, None, key)
         other = {k: v for k, v in data.items() if k not in _TOP_KEYS}
         if other:
-            self.coco_extra["top_level"] = other
+            self.coco_extra["top_level"] = _free_value(other, self.path, None, "top_level")
         self._read_categories(data.get("categories", []))
         self._read_images(images, self.path)
         annotations = data.get("annotations", [])
@@ -238,7 +249,9 @@ class CocoReader:
             metadata = {"coco_image_id": image_id}
             if self.ref_mode != "file_name":
                 metadata["file_name"] = file_name
-            metadata.update((k, v) for k, v in im.items() if k not in _IMAGE_KEYS)
+            metadata.update(
+                (k, _free_value(v, path, record, k)) for k, v in im.items() if k not in _IMAGE_KEYS
+            )
             self.items[image_id] = Item(
                 reference_id=ref,
                 media=ImageMedia(path=self._location(file_name), width=width, height=height),
@@ -313,14 +326,21 @@ class CocoReader:
         attrs: dict[str, Any] = {} if aid is None else {"coco_id": aid}
         for key in _COPIED_ATTRIBUTES:
             if key in a:
-                attrs[key] = a[key]
+                attrs[key] = v = a[key]
+                if type(v) in _CONTAINERS:
+                    self._free(v, record, key)
         if not a.keys() <= KNOWN_ANNOTATION_KEYS:
-            attrs.update((k, v) for k, v in a.items() if k not in KNOWN_ANNOTATION_KEYS)
+            attrs.update(
+                (k, self._free(v, record, k))
+                for k, v in a.items()
+                if k not in KNOWN_ANNOTATION_KEYS
+            )
         item.annotations.extend(self._members(a, record, group, label, attrs))
 
     def _caption(self, a: dict[str, Any], item: Item, record: str) -> None:
         if not isinstance(a["caption"], str):
             self._error("caption must be a string", record, "caption")
+        self._free(a, record, "caption")
         item.metadata.setdefault(CAPTIONS_KEY, []).append(
             {k: v for k, v in a.items() if k != "image_id"}
         )
@@ -381,7 +401,7 @@ class CocoReader:
 
     def _check_rle(self, seg: dict[str, Any], image_id: Any, record: str) -> None:
         """An RLE must be well formed (:func:`check_rle`) and the size of its image."""
-        why = check_rle(seg)
+        why = check_rle(seg, self.max_pixels)
         if why is not None:
             self._error(why, record, "segmentation")
         h, w = self.sizes.get(image_id, (None, None))
@@ -496,13 +516,16 @@ class CocoReader:
             self._error("image has two panoptic annotations", record)
         assert isinstance(infos, list)
         for s in infos:
-            if not is_coco_id(s.get("id")) or s.get("id") == 0:
+            sid = s.get("id")
+            if type(sid) is not int or not 0 < sid < _MAX_SEGMENT_ID:
                 self._error(
-                    f"segment id must be a positive integer, got {s.get('id')!r}",
+                    f"segment id must be a positive integer below 2**24 (an RGB colour), "
+                    f"got {str(sid)[:40]!r}",
                     record,
                     "segments_info",
                 )
             self._label(s.get("category_id"), record)
+        self._free(a, record, "segments_info")
         self.panoptic[image_id] = a
 
     def _panoptic_segmentation(self, image_id: Any, item: Item, a: dict[str, Any]) -> Segmentation:
@@ -510,11 +533,11 @@ class CocoReader:
         root = Path(self.panoptic_root) if self.panoptic_root else self.path.parent / self.path.stem
         png = root / a["file_name"]
         try:
-            with Image.open(png) as im:
+            with open_image(png, max_pixels=self.max_pixels, what="PNG") as im:
                 rgb = np.asarray(im.convert("RGB"), dtype=np.uint32)
-        except (OSError, Image.DecompressionBombError) as exc:
+        except InputError as exc:
             raise InputError(
-                f"cannot read panoptic PNG {png}: {exc}", path=self.path, record=record
+                f"panoptic PNG {png}: {exc.message}", path=self.path, record=record
             ) from None
         ids = rgb[..., 0] + 256 * rgb[..., 1] + 65536 * rgb[..., 2]
         h, w = self.sizes.get(image_id, (None, None))
@@ -555,6 +578,15 @@ class CocoReader:
             segments=segments,
             extra={"coco_panoptic": extra},
         )
+
+
+def _free_value(value: Any, path: Path, record: str | None, field: str) -> Any:
+    """``value`` when the model can carry it (:func:`json_value_problem`), else an error about
+    the whole file (not a record ``on_error`` may skip)."""
+    problem = json_value_problem(value)
+    if problem is not None:
+        raise InputError(problem, path=path, record=record, field=field)
+    return value
 
 
 def read_coco(src: Path, options: Mapping[str, Any]) -> Dataset:
