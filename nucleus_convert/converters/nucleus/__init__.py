@@ -11,7 +11,8 @@ Layout written (files with nothing to say are not created)::
     masks/*.png               segmentation index masks (8-bit, one per segmentation)
     pointclouds/*.json        point clouds as {"points": [{"x", "y", "z", "i"}]}
     manifest.json             source, counts, categories, taxonomies, skeletons, metadata schema
-                              and the loss report
+                              and the loss report; "parts" lists a file's numbered parts
+                              (<stem>-00002.jsonl...) when it was split below max_file_bytes
 
 Scene categories have files of their own because their payload type is ``category`` like an
 item category's: ``Annotation.from_json`` would read them back as item categories. Local
@@ -45,6 +46,7 @@ Loading a bundle into the official client::
 from __future__ import annotations
 
 from nucleus_convert.converters.nucleus.ids import DUPLICATE_ID_MODES
+from nucleus_convert.converters.nucleus.parts import DEFAULT_MAX_FILE_BYTES, parse_max_file_bytes
 from nucleus_convert.converters.nucleus.pointclouds import parse_workers
 from nucleus_convert.converters.nucleus.read import detect, read_nucleus
 from nucleus_convert.converters.nucleus.schema import KINDS
@@ -93,6 +95,13 @@ FORMAT = Format(
             "error (default; the client refuses the batch) or rename (a -<n> suffix, reported)",
             choice(*DUPLICATE_ID_MODES),
             "error",
+        ),
+        Option(
+            "max_file_bytes",
+            "split each JSONL file into numbered parts (<stem>-00002.jsonl...) below this size; "
+            "default half the client's request cap (MAX_PAYLOAD_SIZE)",
+            parse_max_file_bytes,
+            DEFAULT_MAX_FILE_BYTES,
         ),
         Option(
             "masks",

@@ -106,10 +106,12 @@ def manifest_bytes(
     group_key: str,
     files: dict[str, str],
     counts: dict[str, int],
+    parts: dict[str, list[str]] | None = None,
     metadata_schema: dict[str, Any],
     report: LossReport,
 ) -> bytes:
-    """The manifest's JSON text (indented, with a final newline).
+    """The manifest's JSON text (indented, with a final newline). ``parts`` (a file name -> its
+    parts in order, see :mod:`.parts`) is written only when a file was split.
 
     Raises :class:`OutputError` when the header holds something that is not JSON.
     """
@@ -119,6 +121,7 @@ def manifest_bytes(
         "base_url": base_url or None,
         "group_key": group_key,
         "files": files,
+        **({"parts": parts} if parts else {}),
         "counts": counts,
         **_header_json(header),
         "metadata_schema": metadata_schema,

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from nucleus_convert.converters.nucleus.manifest import header_from_manifest, infer_header
+from nucleus_convert.converters.nucleus.parts import part_paths
 from nucleus_convert.converters.nucleus.payloads import Decoder
 from nucleus_convert.converters.nucleus.read_single import read_single
 from nucleus_convert.converters.nucleus.resolve import BundleResolver
@@ -77,24 +78,33 @@ def _read_annotation_file(
         into[ref].append(ann)
 
 
-def _read_annotations(root: Path, decoder: Decoder, *, scene: bool) -> dict[str, list[Annotation]]:
+def _paths(root: Path, key: str, manifest: dict[str, Any]) -> list[Path]:
+    """The existing parts of bundle file ``key``, in reading order (see :mod:`.parts`)."""
+    listed = manifest.get("parts")
+    name = FILES[key]
+    return part_paths(root, name, listed.get(name) if isinstance(listed, dict) else None)
+
+
+def _read_annotations(
+    root: Path, decoder: Decoder, manifest: dict[str, Any], *, scene: bool
+) -> dict[str, list[Annotation]]:
     """Ground truth then predictions, of items (or of scenes), by reference id."""
     keys = ("scene_annotations", "scene_predictions") if scene else ("annotations", "predictions")
     into: dict[str, list[Annotation]] = defaultdict(list)
     for key, prediction in zip(keys, (False, True), strict=True):
-        path = root / FILES[key]
-        if path.is_file():
+        for path in _paths(root, key, manifest):
             _read_annotation_file(path, decoder, into, prediction=prediction, scene=scene)
     return into
 
 
-def _read_scenes(root: Path, decoder: Decoder) -> tuple[list[Scene], list[Item]]:
+def _read_scenes(
+    root: Path, decoder: Decoder, manifest: dict[str, Any]
+) -> tuple[list[Scene], list[Item]]:
     """The scenes with their annotations, and the items their frames embed."""
-    scene_annotations = _read_annotations(root, decoder, scene=True)
+    scene_annotations = _read_annotations(root, decoder, manifest, scene=True)
     scenes: list[Scene] = []
     scene_items: list[Item] = []
-    scenes_path = root / FILES["scenes"]
-    if scenes_path.is_file():
+    for scenes_path in _paths(root, "scenes", manifest):
         for lineno, obj in iter_jsonl(scenes_path):
             try:
                 scene, items = decode_scene(obj, decoder)
@@ -124,25 +134,24 @@ def _read_bundle(root: Path, group_key: str, allow_outside: bool) -> Dataset:
     header.source.setdefault("format", "nucleus")
     resolver = BundleResolver(root, manifest.get("base_url"), allow_outside=allow_outside)
     decoder = Decoder(resolve_url=resolver, check_image=resolver.check_image, group_key=group_key)
-    annotations = _read_annotations(root, decoder, scene=False)
-    scenes, scene_items = _read_scenes(root, decoder)
+    annotations = _read_annotations(root, decoder, manifest, scene=False)
+    scenes, scene_items = _read_scenes(root, decoder, manifest)
     infer_header(header, annotations)
-    items_path = root / FILES["items"]
     return Dataset(
         header=header,
-        items=_bundle_items(items_path, decoder, annotations, scene_items),
+        items=_bundle_items(_paths(root, "items", manifest), decoder, annotations, scene_items),
         scenes=scenes,
     )
 
 
 def _bundle_items(
-    items_path: Path,
+    items_paths: list[Path],
     decoder: Decoder,
     annotations: dict[str, list[Annotation]],
     scene_items: list[Item],
 ) -> Iterator[Item]:
     seen: set[str] = set()
-    if items_path.is_file():
+    for items_path in items_paths:
         for lineno, obj in iter_jsonl(items_path):
             try:
                 item = decoder.item(obj)

@@ -25,6 +25,7 @@ from nucleus_convert.converters.nucleus.ids import AnnotationIds
 from nucleus_convert.converters.nucleus.locations import check_scheme, client_remote
 from nucleus_convert.converters.nucleus.manifest import manifest_bytes
 from nucleus_convert.converters.nucleus.metadata import MetadataChecker
+from nucleus_convert.converters.nucleus.parts import DEFAULT_MAX_FILE_BYTES, PartedJsonlWriter
 from nucleus_convert.converters.nucleus.payloads import Encoder, Where
 from nucleus_convert.converters.nucleus.pointclouds import PointCloudFiles
 from nucleus_convert.converters.nucleus.schema import FILES, MANIFEST
@@ -45,7 +46,7 @@ from nucleus_convert.model import (
     Segmentation,
 )
 from nucleus_convert.registry import WriteSummary
-from nucleus_convert.toolkit.files import JsonlWriter, SafeNames
+from nucleus_convert.toolkit.files import SafeNames
 from nucleus_convert.toolkit.instance_masks import instance_masks_for_nucleus
 from nucleus_convert.toolkit.losses import FieldLedger
 
@@ -121,7 +122,8 @@ class _BundleWriter:
         self.checker = MetadataChecker()
         self.names = SafeNames()
         self.summary = WriteSummary()
-        self.out = {key: JsonlWriter(dst / name) for key, name in FILES.items()}
+        limit = int(options.get("max_file_bytes") or DEFAULT_MAX_FILE_BYTES)
+        self.out = {key: PartedJsonlWriter(dst, name, limit) for key, name in FILES.items()}
         self.segmentations_per_item: Counter[tuple[str, bool]] = Counter()
         self.clouds = PointCloudFiles(int(options.get("workers", 1)))
         self.scene_refs: dict[str, str] = {}
@@ -345,6 +347,7 @@ class _BundleWriter:
     def _write_manifest(self, header: Header) -> None:
         self.ledger.fields(header, "header")
         files = {key: FILES[key] for key, w in self.out.items() if w.count}
+        parts = {FILES[k]: w.parts for k, w in self.out.items() if len(w.parts) > 1}
         counts = {key: self.out[key].count for key in files} | {
             k: v for k, v in self.summary.counts.items() if k in ("masks", "point clouds")
         }
@@ -353,9 +356,10 @@ class _BundleWriter:
             base_url=self.base_url,
             group_key=self.group_key,
             files=files,
+            parts=parts,
             counts=counts,
             metadata_schema=self.checker.schema(),
             report=self.report,
         )
         (self.dst / MANIFEST).write_bytes(data)
-        self.summary.files = sorted([MANIFEST, *files.values()])
+        self.summary.files = sorted([MANIFEST, *(p for w in self.out.values() for p in w.parts)])

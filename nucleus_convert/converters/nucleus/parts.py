@@ -1,0 +1,127 @@
+"""Payload files split into numbered parts below a size limit, and read back in order.
+
+The client refuses a request over ``nucleus.constants.MAX_PAYLOAD_SIZE`` (``0x1FFFFFE8``
+bytes, about 512 MiB), so a JSONL file is cut, at a line boundary, before it would pass the
+writer option ``max_file_bytes`` (default :data:`DEFAULT_MAX_FILE_BYTES`, half the cap: room
+for the client's own wrapping). Parts are named ``<stem>.jsonl``, ``<stem>-00002.jsonl``,
+``<stem>-00003.jsonl``... and listed in the manifest under ``parts`` (only when a file was
+split, so a bundle with nothing to split is byte-identical to one written before parts
+existed). The reader takes the manifest's order, or, without one, ``<stem>.jsonl`` then the
+``<stem>-NNNNN.jsonl`` files in numeric order.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from nucleus_convert.errors import OutputError
+
+__all__ = ["DEFAULT_MAX_FILE_BYTES", "PartedJsonlWriter", "parse_max_file_bytes", "part_paths"]
+
+CLIENT_MAX_PAYLOAD_SIZE = 0x1FFFFFE8
+"""``nucleus.constants.MAX_PAYLOAD_SIZE`` of scale-nucleus 0.22 (checked by a test)."""
+DEFAULT_MAX_FILE_BYTES = CLIENT_MAX_PAYLOAD_SIZE // 2
+_CHUNK = 1 << 20
+
+
+def parse_max_file_bytes(value: Any) -> int:
+    """A positive number of bytes, at most the client's cap."""
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a number of bytes, got {value!r}") from None
+    if not 0 < n <= CLIENT_MAX_PAYLOAD_SIZE:
+        raise ValueError(f"expected 1 to {CLIENT_MAX_PAYLOAD_SIZE} bytes, got {n}")
+    return n
+
+
+def _part_name(name: str, number: int) -> str:
+    stem = name.removesuffix(".jsonl")
+    return name if number == 1 else f"{stem}-{number:05d}.jsonl"
+
+
+class PartedJsonlWriter:
+    """Like :class:`~nucleus_convert.toolkit.files.JsonlWriter` (one compact JSON value per
+    line, buffered, files created on first write), starting a new part before a line would take
+    the current one past ``limit`` bytes. ``parts`` names the files written, in order."""
+
+    def __init__(self, folder: Path, name: str, limit: int) -> None:
+        self.folder = folder
+        self.name = name
+        self.limit = limit
+        self.count = 0
+        self.parts: list[str] = []
+        self._buf: list[bytes] = []
+        self._buffered = 0
+        self._part_size = 0
+        self._fh: IO[bytes] | None = None
+
+    def write(self, value: Any) -> None:
+        line = orjson.dumps(value) + b"\n"
+        size = len(line)
+        if self._part_size + size > self.limit:
+            if size > self.limit:
+                raise OutputError(
+                    f"{self.name}: one payload line is {size} bytes, over the part limit of "
+                    f"{self.limit} (-w max_file_bytes=...)"
+                )
+            if self._part_size:
+                self._next_part()
+        self._buf.append(line)
+        self._buffered += size
+        self._part_size += size
+        self.count += 1
+        if self._buffered >= _CHUNK:
+            self._flush()
+
+    def _next_part(self) -> None:
+        self._flush()
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        self._part_size = 0
+
+    def _flush(self) -> None:
+        if not self._buf:
+            return
+        if self._fh is None:
+            name = _part_name(self.name, len(self.parts) + 1)
+            self.parts.append(name)
+            self._fh = (self.folder / name).open("wb")
+        self._fh.write(b"".join(self._buf))
+        self._buf.clear()
+        self._buffered = 0
+
+    def close(self) -> None:
+        self._flush()
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+_NUMBERED = re.compile(r"-(\d{5,})\.jsonl\Z")
+
+
+def part_paths(root: Path, name: str, listed: Any) -> list[Path]:
+    """The parts of bundle file ``name`` in reading order: the manifest's list when it has one
+    (``listed``), else ``name`` then ``<stem>-NNNNN.jsonl`` by number; only files that exist."""
+    if isinstance(listed, list) and all(isinstance(p, str) for p in listed):
+        names = [p for p in listed if Path(p).name == p]
+    else:
+        stem = name.removesuffix(".jsonl")
+        numbered = []
+        for path in root.glob(f"{glob_escape(stem)}-*.jsonl"):
+            match = _NUMBERED.search(path.name)
+            if match and path.name == f"{stem}-{match.group(1)}.jsonl":
+                numbered.append((int(match.group(1)), path.name))
+        names = [name, *(n for _, n in sorted(numbered))]
+    return [root / n for n in names if (root / n).is_file()]
+
+
+def glob_escape(text: str) -> str:
+    """``text`` with glob's special characters taken literally."""
+    return re.sub(r"([*?\[])", r"[\1]", text)
