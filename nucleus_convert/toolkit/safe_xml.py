@@ -14,7 +14,11 @@ Annotation XML comes from anywhere, so the parser is locked down:
 * comments and processing instructions are dropped, so iterating an element's children yields
   elements only.
 
-Errors are :class:`~nucleus_convert.errors.InputError` naming the file and the line.
+* elements may nest at most :data:`~nucleus_convert.toolkit.limits.MAX_DEPTH` levels (64;
+  annotation XML needs a handful), so that no reader recurses into a hostile tree.
+
+Errors are :class:`~nucleus_convert.errors.InputError` naming the file and the line, on one
+line (libxml2's messages can hold line breaks).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 from lxml import etree
 
 from nucleus_convert.errors import InputError
+from nucleus_convert.toolkit.limits import MAX_DEPTH
 
 __all__ = ["child_text", "parse_xml"]
 
@@ -89,7 +94,12 @@ def parse_xml(path: Path, *, doctype: str | None = None) -> etree._Element:
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        raise InputError(f"malformed XML: {exc.msg}", path=path, line=exc.lineno) from None
+        message = " ".join(str(exc.msg or exc).split())
+        raise InputError(f"malformed XML: {message}", path=path, line=exc.lineno) from None
+    except (ValueError, etree.LxmlError) as exc:  # e.g. an encoding libxml2 cannot use
+        message = " ".join(str(exc).split())
+        raise InputError(f"malformed XML: {message}", path=path) from None
+    _check_depth(root, path)
     docinfo = root.getroottree().docinfo
     if docinfo.doctype and not _is_bare(docinfo, doctype):
         raise InputError(
@@ -98,6 +108,22 @@ def parse_xml(path: Path, *, doctype: str | None = None) -> etree._Element:
             line=1,
         )
     return root
+
+
+def _check_depth(root: etree._Element, path: Path) -> None:
+    """Refuse elements nested deeper than :data:`MAX_DEPTH` levels (the root is level 1)."""
+    depth = 0
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        if event == "end":
+            depth -= 1
+            continue
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise InputError(
+                f"XML elements nest more than {MAX_DEPTH} levels deep",
+                path=path,
+                line=el.sourceline,
+            )
 
 
 def child_text(element: etree._Element, tag: str) -> str | None:

@@ -73,6 +73,7 @@ from nucleus_convert.model import (
     Taxonomy,
 )
 from nucleus_convert.toolkit.files import join_location, local_image_size
+from nucleus_convert.toolkit.limits import INT_MAX, INT_MIN, file_name_problem
 from nucleus_convert.toolkit.on_error import OnError
 from nucleus_convert.toolkit.safe_xml import child_text, parse_xml
 
@@ -128,10 +129,10 @@ def scalar(text: str | None) -> Any:
     """An XML text as the value it spells: int, float or string (``None`` → empty string)."""
     value = (text or "").strip()
     if _INT.fullmatch(value):
-        try:
-            return int(value)
-        except ValueError:  # beyond Python's int-from-string digit limit: keep the text
+        if len(value) > 21:  # cannot fit in 64 bits (what orjson writes): keep the text
             return value
+        whole = int(value)
+        return whole if INT_MIN <= whole <= INT_MAX else value
     if _FLOAT.fullmatch(value):
         number = float(value)
         if math.isfinite(number):
@@ -224,7 +225,16 @@ class VocReader:
         for lineno, raw in enumerate(text.splitlines(), 1):
             line = raw.strip()
             if line and not line.startswith("#"):
-                yield lineno, line.split()
+                tokens = line.split()
+                problem = file_name_problem(tokens[0])
+                if problem is not None:
+                    raise InputError(
+                        f"image id {tokens[0][:40]!r}... cannot name a file: {problem}",
+                        path=path,
+                        line=lineno,
+                        field="image id",
+                    )
+                yield lineno, tokens
 
     def _read_list(self, path: Path, family: str) -> None:
         self.list_files.setdefault(family, []).append(path.stem)
