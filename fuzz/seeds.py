@@ -1,0 +1,223 @@
+"""The readers under test and their seed trees.
+
+A :class:`ReaderSpec` names a reader (format and options), builds its seed tree in a folder
+(copies of the repository's fixtures, or samples from :mod:`fuzz.samples`) and says which files
+of the tree are mutated (glob patterns, each pattern equally likely).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fuzz import samples
+
+__all__ = ["READERS", "REPO", "ReaderSpec", "reader_named"]
+
+REPO = Path(__file__).resolve().parent.parent
+_FIX = REPO / "fixtures"
+_YOLO = REPO / "plugins" / "nucleus-convert-yolo" / "tests" / "data"
+
+
+@dataclass(frozen=True)
+class ReaderSpec:
+    """One reader under test: ``build(folder)`` writes the seed tree into ``folder``; the
+    reader reads ``folder / entry``. ``{root}`` in an option value is the tree's folder."""
+
+    name: str
+    fmt: str
+    entry: str
+    build: Callable[[Path], None]
+    targets: tuple[str, ...]
+    options: dict[str, str] = field(default_factory=dict)
+
+    def options_for(self, root: Path) -> dict[str, str]:
+        """The reader options with ``{root}`` filled in."""
+        return {k: v.replace("{root}", str(root)) for k, v in self.options.items()}
+
+
+def _copy(src: Path, name: str | None = None) -> Callable[[Path], None]:
+    def build(folder: Path) -> None:
+        target = folder / (name or src.name)
+        if src.is_dir():
+            shutil.copytree(src, target)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target)
+
+    return build
+
+
+def _both(*builders: Callable[[Path], None]) -> Callable[[Path], None]:
+    def build(folder: Path) -> None:
+        for b in builders:
+            b(folder)
+
+    return build
+
+
+def _sample(write: Callable[..., Path], **kwargs: bool) -> Callable[[Path], None]:
+    def build(folder: Path) -> None:
+        write(folder, **kwargs)
+
+    return build
+
+
+def _single(folder: Path) -> None:
+    samples.write_single_jsonl(folder, _FIX / "nucleus")
+
+
+READERS: tuple[ReaderSpec, ...] = (
+    ReaderSpec(
+        "coco_instances",
+        "coco",
+        "instances_demo.json",
+        _copy(_FIX / "coco" / "instances_demo.json"),
+        ("instances_demo.json",),
+    ),
+    ReaderSpec(
+        "coco_keypoints",
+        "coco",
+        "person_keypoints.json",
+        _sample(samples.write_keypoints),
+        ("person_keypoints.json",),
+    ),
+    ReaderSpec(
+        "coco_results",
+        "coco",
+        "results_demo.json",
+        _both(
+            _copy(_FIX / "coco" / "results_demo.json"), _copy(_FIX / "coco" / "instances_demo.json")
+        ),
+        ("results_demo.json", "results_demo.json", "instances_demo.json"),
+        {"images": "{root}/instances_demo.json"},
+    ),
+    ReaderSpec(
+        "coco_panoptic",
+        "coco",
+        "panoptic.json",
+        _sample(samples.write_panoptic),
+        ("panoptic.json", "panoptic.json", "panoptic/*.png"),
+    ),
+    ReaderSpec(
+        "voc",
+        "voc",
+        "VOC2012",
+        _copy(_FIX / "voc" / "VOC2012"),
+        (
+            "VOC2012/Annotations/*.xml",
+            "VOC2012/Annotations/*.xml",
+            "VOC2012/Segmentation*/*.png",
+            "VOC2012/ImageSets/*/*.txt",
+            "VOC2012/JPEGImages/*.jpg",
+        ),
+    ),
+    ReaderSpec(
+        "kitti",
+        "kitti",
+        "object",
+        _copy(_FIX / "kitti" / "object"),
+        (
+            "object/training/label_2/*.txt",
+            "object/training/label_2/*.txt",
+            "object/training/calib/*.txt",
+            "object/*/velodyne/*.bin",
+            "object/training/image_2/*.png",
+            "object/training/instance/*.png",
+        ),
+    ),
+    ReaderSpec(
+        "kitti_raw",
+        "kitti_raw",
+        "2011_09_26",
+        _copy(_FIX / "kitti_raw" / "2011_09_26"),
+        (
+            "2011_09_26/*/tracklet_labels.xml",
+            "2011_09_26/*/tracklet_labels.xml",
+            "2011_09_26/calib_*.txt",
+            "2011_09_26/*/velodyne_points/data/*.bin",
+            "2011_09_26/*/image_02/data/*.png",
+        ),
+    ),
+    ReaderSpec(
+        "nucleus_bundle",
+        "nucleus",
+        "nucleus",
+        _copy(_FIX / "nucleus"),
+        (
+            "nucleus/manifest.json",
+            "nucleus/*.jsonl",
+            "nucleus/*.jsonl",
+            "nucleus/masks/*.png",
+            "nucleus/pointclouds/*.json",
+        ),
+    ),
+    ReaderSpec("nucleus_jsonl", "nucleus", "payloads.jsonl", _single, ("payloads.jsonl",)),
+    ReaderSpec(
+        "pointcloud_bin", "pointcloud", "scan.bin", _sample(samples.write_bin), ("scan.bin",)
+    ),
+    ReaderSpec(
+        "pointcloud_pcd",
+        "pointcloud",
+        "cloud.pcd",
+        _sample(samples.write_pcd, binary=False),
+        ("cloud.pcd",),
+    ),
+    ReaderSpec(
+        "pointcloud_pcd_binary",
+        "pointcloud",
+        "cloud_bin.pcd",
+        _sample(samples.write_pcd, binary=True),
+        ("cloud_bin.pcd",),
+    ),
+    ReaderSpec(
+        "pointcloud_ply",
+        "pointcloud",
+        "cloud.ply",
+        _sample(samples.write_ply, binary=False),
+        ("cloud.ply",),
+    ),
+    ReaderSpec(
+        "pointcloud_ply_binary",
+        "pointcloud",
+        "cloud_bin.ply",
+        _sample(samples.write_ply, binary=True),
+        ("cloud_bin.ply",),
+    ),
+    ReaderSpec(
+        "yolo_detect",
+        "yolo",
+        "detect",
+        _copy(_YOLO / "detect"),
+        ("detect/data.yaml", "detect/labels/*/*.txt", "detect/labels/*/*.txt", "detect/images/*/*"),
+    ),
+    ReaderSpec(
+        "yolo_segment",
+        "yolo",
+        "segment",
+        _copy(_YOLO / "segment"),
+        ("segment/data.yaml", "segment/labels/*/*.txt", "segment/labels/*/*.txt"),
+    ),
+    ReaderSpec(
+        "yolo_darknet",
+        "yolo",
+        "darknet",
+        _copy(_YOLO / "darknet"),
+        (
+            "darknet/obj.data",
+            "darknet/obj.names",
+            "darknet/train.txt",
+            "darknet/obj_train_data/*.txt",
+        ),
+    ),
+)
+
+
+def reader_named(name: str) -> ReaderSpec:
+    """The spec called ``name``."""
+    for spec in READERS:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)
