@@ -187,7 +187,8 @@ _SCALARS = (str, float, bool, type(None))
 def json_value_problem(value: Any, max_depth: int = MAX_DEPTH) -> str | None:
     """Why a free-form value cannot be carried, or ``None`` when it can.
 
-    Walks ``value`` iteratively (no recursion, so any depth is safe): lists and dicts may nest
+    Walks ``value`` iteratively (no recursion, so any depth is safe; a container shared by
+    several parents, as YAML aliases make, is walked once): lists and dicts may nest
     at most ``max_depth`` levels; integers must lie within :data:`INT_MIN`..:data:`INT_MAX`
     (what orjson writes). Scalars cost one type test.
     """
@@ -197,6 +198,7 @@ def json_value_problem(value: Any, max_depth: int = MAX_DEPTH) -> str | None:
     if kind is not list and kind is not dict:
         return None
     stack: list[tuple[Any, int]] = [(value, 1)]
+    seen = {id(value)}  # a container shared (YAML aliases) is walked once, not once a path
     while stack:
         node, depth = stack.pop()
         if depth > max_depth:
@@ -205,7 +207,9 @@ def json_value_problem(value: Any, max_depth: int = MAX_DEPTH) -> str | None:
         for child in children:
             ckind = type(child)
             if ckind is list or ckind is dict:
-                stack.append((child, depth + 1))
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append((child, depth + 1))
             elif ckind is int:
                 problem = _int_problem(child)
                 if problem is not None:

@@ -8,7 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from nucleus_convert import InputError
-from nucleus_convert_yolo.layout import Collector, Layout, read_text, resolve, unique_names
+from nucleus_convert_yolo.layout import (
+    Collector,
+    Layout,
+    checked_name,
+    read_text,
+    resolve,
+    unique_names,
+)
 
 __all__ = ["RESERVED_DARKNET_KEYS", "darknet_layout", "folder_layout", "names_file"]
 
@@ -38,7 +45,7 @@ def darknet_layout(config: Path) -> Layout:
         key, eq, value = text.partition("=")
         if not eq or not key.strip():
             raise InputError(f"expected 'key = value', got {text!r}", path=config, line=lineno)
-        values[key.strip().lower()] = (value.strip(), lineno)
+        values[key.strip().lower()] = (checked_name(value.strip(), config, lineno, key), lineno)
     if "names" not in values:
         raise InputError("has no 'names = <file>' line (the class names)", path=config)
     names_text, names_line = values["names"]

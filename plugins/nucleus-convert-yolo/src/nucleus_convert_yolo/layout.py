@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nucleus_convert import InputError
+from nucleus_convert.toolkit.limits import file_name_problem
 from nucleus_convert_yolo.images import is_image
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "Collector",
     "Entry",
     "Layout",
+    "checked_name",
     "images_under",
     "label_candidates",
     "orphan_labels",
@@ -94,6 +96,17 @@ def read_text(path: Path) -> str:
         raise InputError(f"not UTF-8 text ({exc.reason})", path=path) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
+
+
+def checked_name(text: str, path: Path, line: int | None, what: str) -> str:
+    """``text`` when it can name a file (no NUL byte, no part over 255 bytes), else the
+    :class:`InputError` naming ``path`` (the file that gave it) and ``line``."""
+    problem = file_name_problem(text)
+    if problem is not None:
+        raise InputError(
+            f"{what} {text[:40]!r}... cannot name a file: {problem}", path=path, line=line
+        )
+    return text
 
 
 def resolve(text: str, bases: Iterable[Path]) -> Path | None:
@@ -155,6 +168,7 @@ def _read_list(list_file: Path, bases: list[Path]) -> list[tuple[Path, int, bool
             continue
         if text.startswith("./"):
             text = text[2:]
+        checked_name(text, list_file, lineno, "image")
         found = resolve(text, bases)
         if found is None:
             p = Path(text)

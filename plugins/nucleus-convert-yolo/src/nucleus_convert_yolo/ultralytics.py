@@ -11,9 +11,20 @@ from typing import Any
 import yaml
 
 from nucleus_convert import InputError
-from nucleus_convert_yolo.layout import Collector, Layout, read_text, replace_last, unique_names
+from nucleus_convert.toolkit.limits import count_problem, json_value_problem
+from nucleus_convert_yolo.layout import (
+    Collector,
+    Layout,
+    checked_name,
+    read_text,
+    replace_last,
+    unique_names,
+)
 
-__all__ = ["RESERVED_YAML_KEYS", "ultralytics_layout"]
+__all__ = ["MAX_CLASSES", "RESERVED_YAML_KEYS", "ultralytics_layout"]
+
+MAX_CLASSES = 1 << 16
+"""The most classes ``nc`` may declare without ``names`` (their names are made in memory)."""
 
 RESERVED_YAML_KEYS = frozenset(
     {"path", "names", "nc", "download", "kpt_shape", "flip_idx", "channels", "yaml_file"}
@@ -35,6 +46,9 @@ def _load_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     text = read_text(path)
     try:
         data = yaml.safe_load(text)
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit integer, nesting too deep
+        message = " ".join(str(exc).split())[:200]
+        raise InputError(f"not a usable YAML value: {message}", path=path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -46,6 +60,9 @@ def _load_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
             "a dataset YAML must be a mapping with 'names' and 'train'/'val'/'test' keys",
             path=path,
         )
+    problem = json_value_problem(data)
+    if problem is not None:
+        raise InputError(f"a value is {problem}", path=path)
     return {str(k): v for k, v in data.items()}, _yaml_lines(text)
 
 
@@ -61,6 +78,9 @@ def _yaml_names(data: dict[str, Any], path: Path, lines: dict[str, int]) -> list
     nc = data.get("nc")
     if raw is None:
         if isinstance(nc, int) and not isinstance(nc, bool) and nc >= 0:
+            problem = count_problem(nc, limit=MAX_CLASSES)
+            if problem is not None:
+                raise InputError(f"nc {problem}", path=path, line=lines.get("nc"))
             return [f"class{i}" for i in range(nc)]  # Ultralytics' names when only nc is given
         raise InputError("has no 'names' (the class names) and no 'nc'", path=path)
     if isinstance(raw, list):
@@ -133,6 +153,7 @@ def ultralytics_layout(config: Path) -> Layout:
             raise InputError(
                 f"path must be a folder, got {root_text!r}", path=config, line=lines.get("path")
             )
+        checked_name(root_text, config, lines.get("path"), "path")
         root = (config.parent / root_text) if not Path(root_text).is_absolute() else Path(root_text)
         if not root.is_dir():
             raise InputError(
@@ -146,6 +167,7 @@ def ultralytics_layout(config: Path) -> Layout:
     ]
     for key in keys:
         for text in _subset_values(key, data[key], config, lines.get(key)):
+            checked_name(text, config, lines.get(key), key)
             found = _ultralytics_path(text, root)
             if found is None:
                 raise InputError(
