@@ -146,8 +146,9 @@ def open_image(
     limit = pixel_limit(max_pixels)
     saved = Image.MAX_IMAGE_PIXELS
     try:
-        if saved is not None and limit > saved:
-            Image.MAX_IMAGE_PIXELS = limit  # the caller raised the limit for this read
+        # The limit is checked here, from the header, before any pixel is decoded; Pillow's
+        # own check (a warning at its limit, an error at twice it) would ignore max_pixels.
+        Image.MAX_IMAGE_PIXELS = None
         with Image.open(path) as im:
             width, height = im.size
             problem = pixels_problem(width, height, limit)
