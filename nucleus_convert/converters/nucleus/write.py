@@ -24,6 +24,7 @@ from nucleus_convert.converters.nucleus.carries import (
 from nucleus_convert.converters.nucleus.ids import AnnotationIds
 from nucleus_convert.converters.nucleus.locations import check_scheme, client_remote
 from nucleus_convert.converters.nucleus.manifest import manifest_bytes
+from nucleus_convert.converters.nucleus.mask_values import report_unnamed_values
 from nucleus_convert.converters.nucleus.metadata import MetadataChecker
 from nucleus_convert.converters.nucleus.parts import DEFAULT_MAX_FILE_BYTES, PartedJsonlWriter
 from nucleus_convert.converters.nucleus.payloads import Encoder, Where
@@ -175,6 +176,7 @@ class _BundleWriter:
         if ref.array is not None:
             size = (ref.array.shape[1], ref.array.shape[0]) if ref.array.ndim == 2 else None
             _check_mask_size(size, expected, where)
+            report_unnamed_values(ref.array, seg, self.report, where)
             write_index_png(ref.array, target)
         elif ref.path is not None:
             src = Path(ref.path)
@@ -184,6 +186,7 @@ class _BundleWriter:
                 arr = read_index_png(src)
             except InputError as exc:
                 raise OutputError(f"{where}: {exc}") from None
+            report_unnamed_values(arr, seg, self.report, where)
             write_index_png(arr, target)
         else:
             raise OutputError(f"{where}: segmentation has no mask")
