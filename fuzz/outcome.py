@@ -42,10 +42,10 @@ class Outcome:
 
     @property
     def crash_class(self) -> tuple[str, str]:
-        """(exception type or signal, where): the identity of a crash class. A hang and a
-        memory exhaustion are classes of their own whatever the place."""
+        """(exception type or signal, where): the identity of a crash class. A hang is
+        ``("hang", where it was stopped)``; a multi-line project error is one class per type."""
         if self.status == "hang":
-            return ("hang", "")
+            return ("hang", self.where)
         if self.status == "multiline":
             return (f"multiline {self.type}", "")
         return (self.type, self.where)

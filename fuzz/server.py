@@ -14,6 +14,7 @@ cloud and index mask, every scene.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import json
 import os
 import resource
@@ -22,6 +23,7 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -83,46 +85,54 @@ def _local(path: str | None) -> bool:
     return path is None or "://" not in path
 
 
-def _run_child(job: dict[str, Any], out: int) -> None:
-    """In the forked child: cap memory, run the reader, write one outcome, exit."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)  # native libraries print before they abort: keep the report readable
-    limit = _mapped_bytes() + int(job["memory"])
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+def _classify(work: Callable[[], None]) -> dict[str, Any]:
+    """Run ``work`` and say how it ended (in the child)."""
     from nucleus_convert.errors import NucleusConvertError
 
-    result: dict[str, Any]
     try:
-        _consume(Path(job["root"]), job)
-        result = {"status": "ok"}
+        work()
     except NucleusConvertError as exc:
         text = str(exc)
-        status = "error" if "\n" not in text else "multiline"
-        result = {"status": status, "type": type(exc).__name__, "message": text[:500]}
+        status = "error" if "\n" not in text.strip() else "multiline"
+        return {"status": status, "type": type(exc).__name__, "message": text[:500]}
     except MemoryError as exc:
-        result = {"status": "memory", "type": "MemoryError", "where": _where(exc)}
+        return {"status": "memory", "type": "MemoryError", "where": _where(exc)}
     except BaseException as exc:
-        result = {
+        return {
             "status": "exception",
             "type": type(exc).__name__,
             "where": _where(exc),
             "message": str(exc)[:300],
         }
+    return {"status": "ok"}
+
+
+def _run_child(work: Callable[[], None], memory: int, out: int, fault: int) -> None:
+    """In the forked child: silence stderr, cap memory, run, write one outcome, exit."""
     try:
-        os.write(out, json.dumps(result).encode())
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)  # native libraries print before they abort: keep reports readable
+        faulthandler.enable(file=fault, all_threads=False)  # the Python frames of a crash
+        limit = _mapped_bytes() + memory
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        os.write(out, json.dumps(_classify(work)).encode())
     finally:
         os._exit(0)
 
 
-def run_job(job: dict[str, Any]) -> dict[str, Any]:
-    """Fork a child for ``job`` and classify how it ended."""
+def run_in_child(work: Callable[[], None], timeout: float, memory: int) -> dict[str, Any]:
+    """Fork a child that runs ``work`` with ``memory`` bytes of address space above the
+    server's and ``timeout`` seconds, and classify how it ended."""
     read_end, write_end = os.pipe()
+    fault_read, fault_write = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
         os.close(read_end)
-        _run_child(job, write_end)
+        os.close(fault_read)
+        _run_child(work, memory, write_end, fault_write)
     os.close(write_end)
-    deadline = time.monotonic() + float(job["timeout"])
+    os.close(fault_write)
+    deadline = time.monotonic() + timeout
     chunks: list[bytes] = []
     hung = False
     while True:
@@ -137,18 +147,69 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
                 break
             chunks.append(data)
     if hung:
-        os.kill(pid, signal.SIGKILL)
+        _stop(pid)
     os.close(read_end)
     _, status = os.waitpid(pid, 0)
+    dump = _drain(fault_read)
     if hung:
-        return {"status": "hang", "type": "timeout", "where": f"{job['timeout']}s"}
+        return {"status": "hang", "type": "timeout", "where": _fault_where(dump)}
     if chunks:
         parsed: dict[str, Any] = json.loads(b"".join(chunks))
         return parsed
     if os.WIFSIGNALED(status):
         name = signal.Signals(os.WTERMSIG(status)).name
-        return {"status": "signal", "type": name, "where": "native"}
+        return {"status": "signal", "type": name, "where": _fault_where(dump)}
     return {"status": "signal", "type": f"exit {os.waitstatus_to_exitcode(status)}", "where": "?"}
+
+
+def _stop(pid: int) -> None:
+    """Stop a child past its time: SIGABRT first (faulthandler then dumps where it was),
+    SIGKILL after a second."""
+    os.kill(pid, signal.SIGABRT)
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:
+        if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+            return
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)
+
+
+def _drain(fd: int) -> str:
+    """Everything left in a pipe whose writer has exited; the pipe is closed."""
+    chunks = []
+    while select.select([fd], [], [], 0)[0]:
+        data = os.read(fd, 65536)
+        if not data:
+            break
+        chunks.append(data)
+    os.close(fd)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def _fault_where(dump: str) -> str:
+    """``module/path.py:function`` of the innermost project frame in a faulthandler dump
+    (most recent call first), else of its innermost frame, else ``native``."""
+    frames: list[tuple[str, str]] = []
+    for line in dump.splitlines():
+        line = line.strip()
+        if line.startswith('File "') and " in " in line:
+            filename = line[len('File "') : line.index('"', len('File "'))]
+            frames.append((filename, line.rsplit(" in ", 1)[1]))
+    for filename, function in frames:
+        for part in _PROJECT_PARTS:
+            cut = filename.rfind(f"/{part}/")
+            if cut >= 0:
+                return f"{filename[cut + 1 :]}:{function}"
+    if frames:
+        return f"{Path(frames[0][0]).name}:{frames[0][1]}"
+    return "native"
+
+
+def run_job(job: dict[str, Any]) -> dict[str, Any]:
+    """Run one job (see the module docstring) in a child."""
+    return run_in_child(
+        lambda: _consume(Path(job["root"]), job), float(job["timeout"]), int(job["memory"])
+    )
 
 
 def _preload() -> None:
