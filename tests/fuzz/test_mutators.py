@@ -9,13 +9,14 @@ import struct
 import zlib
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from paths import FIXTURES
+
 from fuzz.mutate_binary import mutate_png
 from fuzz.mutate_json import mutate_document
 from fuzz.mutators import mutator_for
 from fuzz.rng import HypothesisRng
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from paths import FIXTURES
 
 SAMPLES = {
     "a.json": (FIXTURES / "coco" / "instances_demo.json").read_bytes(),
@@ -45,8 +46,13 @@ def test_mutations_change_the_input_for_most_seeds() -> None:
         assert changed >= 35, name
 
 
-@settings(max_examples=60, derandomize=True, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=60,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(st.sampled_from(sorted(SAMPLES)), st.data())
 def test_every_mutator_returns_bytes_for_any_choices(name: str, data: st.DataObject) -> None:
     out = mutator_for(name)(SAMPLES[name], HypothesisRng(data))

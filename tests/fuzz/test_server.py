@@ -8,7 +8,6 @@ import time
 
 from fuzz.outcome import Outcome
 from fuzz.server import run_in_child
-
 from nucleus_convert.errors import InputError
 
 MiB = 1 << 20
@@ -41,7 +40,7 @@ def test_a_project_error_over_several_lines_is_a_crash() -> None:
 
 def test_another_exception_is_a_crash_class_named_by_type_and_place() -> None:
     def work() -> None:
-        {}["missing"]  # noqa: B018
+        {}["missing"]
 
     out = _outcome(work)
     assert out.status == "exception" and out.is_crash
@@ -66,6 +65,7 @@ def test_a_native_crash_is_a_signal_named_with_the_last_python_frame() -> None:
 
 def test_a_child_past_its_time_is_killed_as_a_hang() -> None:
     started = time.monotonic()
+
     def work() -> None:
         time.sleep(30)
 
