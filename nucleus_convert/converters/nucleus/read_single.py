@@ -2,7 +2,8 @@
 
 Records may be mixed: DatasetItem payloads, LidarScene payloads, annotation and prediction
 payloads, and the client's export rows (``{"item": ..., "annotations": {"box": [...], ...}}``,
-or the API's raw rows with the types at the top level and no reference ids on annotations). A
+or the API's raw rows with the types at the top level and no reference ids on annotations), and
+scene export rows grouped by track (:mod:`.track_export`). A
 ``category`` payload on a scene's reference id is a scene category. A payload with a
 ``confidence`` or ``class_pdf`` is a prediction.
 """
@@ -19,6 +20,7 @@ from nucleus_convert.converters.nucleus.payloads import Decoder
 from nucleus_convert.converters.nucleus.resolve import BundleResolver
 from nucleus_convert.converters.nucleus.scenes import decode_scene
 from nucleus_convert.converters.nucleus.schema import ANNOTATION_TYPES, EXPORT_TYPES
+from nucleus_convert.converters.nucleus.track_export import is_scene_export, read_scene_export
 from nucleus_convert.errors import InputError
 from nucleus_convert.model import Annotation, Dataset, Header, Item, Scene
 from nucleus_convert.toolkit.files import iter_jsonl, load_json
@@ -71,7 +73,9 @@ class _SingleReader:
     def _record(self, obj: Any, lineno: int | None) -> None:
         if not isinstance(obj, dict):
             raise InputError(f"expected an object, got {type(obj).__name__}")
-        if "item" in obj:
+        if is_scene_export(obj):
+            self._add_scene(read_scene_export(obj, self.annotations))
+        elif "item" in obj:
             item = self.decoder.item(obj["item"])
             self._add_item(item)
             _read_export_row(obj, item.reference_id, self.decoder, self.annotations)
@@ -91,13 +95,16 @@ class _SingleReader:
 
     def _scene(self, obj: dict[str, Any]) -> None:
         scene, frame_items = decode_scene(obj, self.decoder)
+        self._add_scene(scene)
+        for item in frame_items:
+            self._add_item(item)
+
+    def _add_scene(self, scene: Scene) -> None:
         if scene.reference_id in self.scenes:
             raise InputError(
                 f"scene reference id {scene.reference_id!r} appears twice", field="reference_id"
             )
         self.scenes[scene.reference_id] = scene
-        for item in frame_items:
-            self._add_item(item)
 
     def _add_item(self, item: Item) -> None:
         if item.reference_id in self.items:

@@ -328,6 +328,10 @@ class _BundleWriter:
 
     def _write_scene(self, scene: Scene) -> None:
         where = f"scene {scene.reference_id!r}"
+        refs = [ref for frame in scene.frames for ref in frame.sensors.values()]
+        if refs and all(ref in self.seen and ref not in self.scene_payloads for ref in refs):
+            self._drop_medialess_scene(scene, where)
+            return
         frames = _scene_frames(scene, self.scene_payloads, where)
         self.checker.check("scene", scene.metadata, where)
         self.ledger.fields(scene, where)
@@ -346,6 +350,14 @@ class _BundleWriter:
                 ann_payload
             )
             self.summary.add("scene annotations")
+
+    def _drop_medialess_scene(self, scene: Scene, where: str) -> None:
+        """A scene none of whose frames has media (read from a track export, say): there is
+        no LidarScene to write; its items' annotations were written on their own."""
+        reason = "the scene's frames have no media: a LidarScene needs its items' payloads"
+        self.report.dropped("scene", "*", reason=reason, example=where)
+        for ann in scene.annotations:
+            self.report.dropped(ann.kind, "*", reason=reason, example=where)
 
     def _write_manifest(self, header: Header) -> None:
         self.ledger.fields(header, "header")
