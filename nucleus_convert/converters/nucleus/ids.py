@@ -43,8 +43,8 @@ class AnnotationIds:
     def __init__(self, report: LossReport, *, rename: bool) -> None:
         self.report = report
         self.rename = rename
-        self._gt: dict[str | None, tuple[str, int]] = {}
-        self._pred: dict[str | None, tuple[str, int]] = {}
+        self._gt: dict[str | None, int] = {}
+        self._pred: dict[str | None, int] = {}
         self._pos = 0
 
     def start_item(self) -> None:
@@ -55,18 +55,17 @@ class AnnotationIds:
 
     def check(self, ann: Annotation, payload: dict[str, Any], where: object) -> None:
         """Give ``payload`` an id the client's duplicate check accepts (see the module)."""
-        self._pos += 1
-        kind = ann.kind
-        if kind in _NO_ID_KINDS:
+        self._pos = pos = self._pos + 1
+        if ann.kind in _NO_ID_KINDS:
             return
         seen = self._pred if ann.prediction else self._gt
         ann_id = payload.get("annotation_id")
         if ann_id in seen:
             ann_id = self._repeat(ann, payload, seen, ann_id, where)
-        seen[ann_id] = (kind, self._pos)
+        seen[ann_id] = pos
 
     @staticmethod
-    def _free(seen: dict[str | None, tuple[str, int]], base: str) -> str:
+    def _free(seen: dict[str | None, int], base: str) -> str:
         """``base``, or ``base-2``, ``base-3``... whichever is not taken yet."""
         candidate, n = base, 1
         while candidate in seen:
@@ -78,12 +77,12 @@ class AnnotationIds:
         self,
         ann: Annotation,
         payload: dict[str, Any],
-        seen: dict[str | None, tuple[str, int]],
+        seen: dict[str | None, int],
         ann_id: str | None,
         where: object,
     ) -> str | None:
         """A repeated id: renamed when the client invented it or ``rename`` is on."""
-        first_kind, first_pos = seen[ann_id]
+        first_pos = seen[ann_id]
         if ann_id is None and not self.rename:
             self.report.not_uploadable(
                 ann.kind,
@@ -108,9 +107,8 @@ class AnnotationIds:
             records = "predictions" if ann.prediction else "annotations"
             raise OutputError(
                 f"{where}: annotation id {ann_id!r} repeats on this item among the {records}: "
-                f"annotation {self._pos} ({ann.kind}) and annotation {first_pos} ({first_kind}) "
-                "share it; the Nucleus client refuses the batch (-w duplicate_ids=rename makes "
-                "ids unique)"
+                f"annotations {first_pos} and {self._pos} of the item share it; the Nucleus "
+                "client refuses the batch (-w duplicate_ids=rename makes ids unique)"
             )
         new_id = self._free(seen, ann_id)
         payload["annotation_id"] = new_id

@@ -65,8 +65,8 @@ def test_repeated_source_id_is_an_error_naming_both_records(tmp_path: Path) -> N
     with pytest.raises(OutputError) as info:
         nc.write(_dataset([item]), tmp_path / "out", "nucleus")
     message = str(info.value)
-    assert "item 'a', box '7'" in message and "annotation 2 (box)" in message
-    assert "annotation 1 (box)" in message and "\n" not in message
+    assert message.startswith("item 'a', box '7': annotation id '7' repeats")
+    assert "annotations 1 and 2 of the item share it" in message and "\n" not in message
     assert not (tmp_path / "out").exists()
 
 
