@@ -36,12 +36,19 @@ BAD_IHDR = (
 )
 """Pillow: ``ValueError: Truncated IHDR chunk``."""
 
-BROKEN_CHUNK = (
-    SIGNATURE
-    + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 0, 0, 0, 0))
-    + chunk(b"IDAT", zlib.compress(b"\0" * 20)[:5])
-    + b"\x00\x00\x00\x05\x00IENxxxxxxxxx"  # a chunk type that is not four letters
-)
+
+def broken_chunk_png(depth: int = 8) -> bytes:
+    """A grayscale PNG of ``depth`` bits whose pixels end in a chunk whose type is not four
+    letters: Pillow raises ``SyntaxError: broken PNG file`` when it decodes them."""
+    return (
+        SIGNATURE
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, depth, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\0" * 40)[:5])
+        + b"\x00\x00\x00\x05\x00IENxxxxxxxxx"
+    )
+
+
+BROKEN_CHUNK = broken_chunk_png()
 """Pillow: ``SyntaxError: broken PNG file`` when the pixels are decoded."""
 
 
