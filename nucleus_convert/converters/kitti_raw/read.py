@@ -172,12 +172,15 @@ def _scans(folder: Path) -> dict[int, Path]:
     if not scans:
         raise InputError("no velodyne scan (0000000000.bin, .pcd or .ply) here", path=velodyne)
     frames = sorted(scans)
-    missing = sorted(set(range(frames[0], frames[-1] + 1)) - set(frames))
-    if missing:
+    # Counted from the gaps, never by listing every frame number in the span: two scans
+    # numbered 0 and 9999999999 must not make a set of ten billion numbers.
+    gap = next((k for k in range(1, len(frames)) if frames[k] != frames[k - 1] + 1), None)
+    if gap is not None:
+        before, after = frames[gap - 1], frames[gap]
+        missing = frames[-1] - frames[0] + 1 - len(frames)
         raise InputError(
-            f"velodyne scans jump from frame {max(f for f in frames if f < missing[0])} to "
-            f"{min(f for f in frames if f > missing[0])}: {missing[0]:010d} is missing "
-            f"({len(missing)} frames missing in all)",
+            f"velodyne scans jump from frame {before} to {after}: {before + 1:010d} is missing "
+            f"({missing} frames missing in all)",
             path=velodyne,
         )
     return scans
