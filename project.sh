@@ -4,6 +4,9 @@
 #   ./project.sh demo   create .venv, install, convert the bundled COCO, VOC, KITTI and YOLO fixtures to Nucleus and back
 #   ./project.sh test   create .venv, install with test extras and the example YOLO plugin, run ruff,
 #                       mypy and the test suites (tests/ and plugins/nucleus-convert-yolo/tests/)
+#   ./project.sh fuzz [N_PER_READER] [OUTDIR]   fuzz every reader with N mutated inputs each
+#                       (default 10000), each in a child under a memory cap and a time limit;
+#                       prints outcomes and crash classes, saves minimised reproducers in OUTDIR
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -79,8 +82,13 @@ case "${1:-}" in
         "$VENV/bin/mypy" --strict "$YOLO/src"
         "$PY" -m pytest "${@:2}"
         ;;
+    fuzz)
+        setup "test,dev"
+        out="${3:-$(mktemp -d "${TMPDIR:-/tmp}/nucleus-convert-fuzz.XXXXXX")}"
+        "$PY" -m fuzz --inputs "${2:-10000}" --out "$out"
+        ;;
     *)
-        echo "usage: $0 demo [OUT] | test [PYTEST ARGS...]" >&2
+        echo "usage: $0 demo [OUT] | test [PYTEST ARGS...] | fuzz [N_PER_READER] [OUTDIR]" >&2
         exit 2
         ;;
 esac

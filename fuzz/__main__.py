@@ -9,13 +9,11 @@ import argparse
 import json
 import sys
 import tempfile
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from fuzz.campaign import fuzz_all
 from fuzz.client import Server
-from fuzz.runner import ReaderReport, Settings, fuzz_reader
-from fuzz.seeds import READERS, reader_named
+from fuzz.runner import Settings
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -28,40 +26,6 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--memory-mib", type=int, default=1024, help="address space per input")
     parser.add_argument("--reader", action="append", default=None, help="only these readers")
     return parser.parse_args(argv)
-
-
-def fuzz_all(names: list[str] | None, settings: Settings, jobs: int) -> list[ReaderReport]:
-    """Fuzz the named readers (all by default), ``jobs`` fork servers side by side."""
-    specs = [reader_named(n) for n in names] if names else list(READERS)
-    local = threading.local()
-    servers: list[Server] = []
-
-    def one(spec_index: int) -> ReaderReport:
-        if not hasattr(local, "server"):
-            local.server = Server()
-            servers.append(local.server)
-        report = fuzz_reader(specs[spec_index], settings, local.server)
-        print(format_report(report), flush=True)
-        return report
-
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            return list(pool.map(one, range(len(specs))))
-    finally:
-        for server in servers:
-            server.close()
-
-
-def format_report(report: ReaderReport) -> str:
-    """A reader's block of the summary."""
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items()))
-    lines = [
-        f"{report.reader}: {report.inputs} inputs ({counts}); {len(report.crashes)} crash classes"
-    ]
-    for crash in report.crashes.values():
-        where = f" -> {crash.saved}" if crash.saved else ""
-        lines.append(f"  [{crash.count}x] {crash.first.describe()}{where}")
-    return "\n".join(lines)
 
 
 def replay(folder: Path) -> int:
@@ -93,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         out=out,
     )
     print(f"fuzzing {args.inputs} inputs per reader; reproducers in {out}", flush=True)
-    reports = fuzz_all(args.reader, settings, args.jobs)
+    reports = fuzz_all(args.reader, settings, args.jobs, echo=True)
     total = sum(len(r.crashes) for r in reports)
     print(f"total: {sum(r.inputs for r in reports)} inputs, {total} crash classes")
     return 1 if total else 0

@@ -15,15 +15,17 @@ __all__ = ["Server"]
 
 
 class Server:
-    """A :mod:`fuzz.server` process; ``run`` sends one job and returns its outcome."""
+    """A :mod:`fuzz.server` process (with the ``preload`` modules imported); ``run`` sends one
+    job and returns its outcome."""
 
-    def __init__(self, python: str = sys.executable) -> None:
+    def __init__(self, preload: tuple[str, ...] = (), python: str = sys.executable) -> None:
         self._python = python
+        self._preload = preload
         self._proc: subprocess.Popen[str] | None = None
 
     def _start(self) -> subprocess.Popen[str]:
         proc = subprocess.Popen(
-            [self._python, "-m", "fuzz.server"],
+            [self._python, "-m", "fuzz.server", *self._preload],
             cwd=REPO,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

@@ -8,6 +8,7 @@ budget bounds how many runs one minimisation may take.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -73,9 +74,18 @@ def _shrink_bytes(case: Case, still: Check, budget: list[int]) -> Case:
     return Case(case.relpath, data)
 
 
-def minimise(case: Case, still: Check, budget: int = 300) -> Case:
-    """A smaller case for which ``still`` holds (``case`` itself when nothing smaller does)."""
+def minimise(case: Case, still: Check, budget: int = 300, seconds: float = 60.0) -> Case:
+    """A smaller case for which ``still`` holds (``case`` itself when nothing smaller does),
+    after at most ``budget`` checks and about ``seconds`` of them."""
     left = [budget]
+    deadline = time.monotonic() + seconds
+
+    def timed(trial: Case) -> bool:
+        if time.monotonic() > deadline:
+            left[0] = 0
+            return False
+        return still(trial)
+
     if case.relpath.endswith(".json") and len(case.data) < 200_000:
-        case = _shrink_json(case, still, left)
-    return _shrink_bytes(case, still, left)
+        case = _shrink_json(case, timed, left)
+    return _shrink_bytes(case, timed, left)

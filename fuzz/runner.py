@@ -73,9 +73,6 @@ class _Runner:
             memory=self.settings.memory,
         )
 
-    def same_class(self, key: tuple[str, str]) -> object:
-        return lambda case: self.run(case).crash_class == key and True
-
 
 def _save(spec: ReaderSpec, runner: _Runner, crash: CrashClass, out: Path) -> Path:
     kind, where = crash.key
@@ -119,6 +116,9 @@ def fuzz_reader(spec: ReaderSpec, settings: Settings, server: Server) -> ReaderR
         if settings.out is not None:
             for crash in report.crashes.values():
                 key = crash.key
+                if crash.first.status == "hang":  # each check would take the whole time limit
+                    crash.saved = _save(spec, runner, crash, settings.out)
+                    continue
                 crash.case = minimise(
                     crash.case,
                     lambda c, key=key: runner.run(c).crash_class == key,  # type: ignore[misc]

@@ -24,7 +24,8 @@ _YOLO = REPO / "plugins" / "nucleus-convert-yolo" / "tests" / "data"
 @dataclass(frozen=True)
 class ReaderSpec:
     """One reader under test: ``build(folder)`` writes the seed tree into ``folder``; the
-    reader reads ``folder / entry``. ``{root}`` in an option value is the tree's folder."""
+    reader reads ``folder / entry``. ``{root}`` in an option value is the tree's folder.
+    ``preload``: native modules its fork server imports up front (open3d for .pcd/.ply)."""
 
     name: str
     fmt: str
@@ -32,6 +33,7 @@ class ReaderSpec:
     build: Callable[[Path], None]
     targets: tuple[str, ...]
     options: dict[str, str] = field(default_factory=dict)
+    preload: tuple[str, ...] = ()
 
     def options_for(self, root: Path) -> dict[str, str]:
         """The reader options with ``{root}`` filled in."""
@@ -68,6 +70,8 @@ def _sample(write: Callable[..., Path], **kwargs: bool) -> Callable[[Path], None
 def _single(folder: Path) -> None:
     samples.write_single_jsonl(folder, _FIX / "nucleus")
 
+
+_OPEN3D = ("open3d",)
 
 READERS: tuple[ReaderSpec, ...] = (
     ReaderSpec(

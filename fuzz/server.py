@@ -67,18 +67,24 @@ def _where(exc: BaseException) -> str:
 def _consume(root: Path, job: dict[str, Any]) -> None:
     """Read the dataset at ``root / job['entry']`` completely, as a writer would."""
     import nucleus_convert
-    from nucleus_convert.model import PointCloudMedia, Segmentation
 
     ds = nucleus_convert.read(root / job["entry"], job["fmt"], **job.get("options", {}))
     _ = ds.header, ds.scenes
     for item in ds.items:
-        media = item.media
-        if isinstance(media, PointCloudMedia) and _local(media.path):
-            media.load()
-        for ann in item.annotations:
-            mask = ann.mask if isinstance(ann, Segmentation) else None
-            if mask is not None and _local(mask.path) and mask.is_local():
-                mask.load()
+        _consume_media(item)
+
+
+def _consume_media(item: Any) -> None:
+    """Load an item's local point cloud and index masks, as a writer would."""
+    from nucleus_convert.model import PointCloudMedia, Segmentation
+
+    media = item.media
+    if isinstance(media, PointCloudMedia) and _local(media.path):
+        media.load()
+    for ann in item.annotations:
+        mask = ann.mask if isinstance(ann, Segmentation) else None
+        if mask is not None and _local(mask.path) and mask.is_local():
+            mask.load()
 
 
 def _local(path: str | None) -> bool:
@@ -212,21 +218,48 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def _preload() -> None:
-    """Import the readers and the native libraries once, so each fork starts warm."""
+def _preload(native: list[str]) -> None:
+    """Import the readers, and the ``native`` libraries, once, so each fork starts warm.
+
+    open3d is preloaded only by servers of point cloud readers: it maps hundreds of MB, which
+    makes every fork several times slower."""
     import nucleus_convert
     from nucleus_convert.plugins import get_registry
 
     get_registry()
-    for module in ("open3d", "pycocotools.mask", "PIL.PngImagePlugin", "lxml.etree", "yaml"):
+    for module in ("pycocotools.mask", "PIL.PngImagePlugin", "lxml.etree", "yaml", *native):
         with contextlib.suppress(ImportError):
             __import__(module)
     _ = nucleus_convert.read
+    if "open3d" in native:
+        _warm_open3d()
+
+
+def _warm_open3d() -> None:
+    """Read a one-point PCD and PLY once through the reader: the first read initialises
+    open3d's readers (0.6 s), which every child would repeat otherwise."""
+    import tempfile
+
+    import nucleus_convert
+
+    clouds = {
+        "warm.pcd": "VERSION 0.7\nFIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nCOUNT 1 1 1\n"
+        "WIDTH 1\nHEIGHT 1\nPOINTS 1\nDATA ascii\n1 2 3\n",
+        "warm.ply": "ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\n"
+        "property float y\nproperty float z\nend_header\n1 2 3\n",
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, text in clouds.items():
+            cloud = Path(tmp) / name
+            cloud.write_text(text)
+            with contextlib.suppress(Exception):
+                for item in nucleus_convert.read(cloud, "pointcloud").items:
+                    _consume_media(item)
 
 
 def main() -> None:
-    """Serve jobs from stdin until it closes."""
-    _preload()
+    """Serve jobs from stdin until it closes; the arguments are modules to preload."""
+    _preload(sys.argv[1:])
     sys.stdout.write('{"ready": true}\n')
     sys.stdout.flush()
     for line in sys.stdin:
