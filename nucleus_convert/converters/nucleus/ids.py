@@ -14,7 +14,9 @@ on the same item is counted ``not_uploadable`` under ``(kind, "id")`` and writte
 id (a Nucleus bundle that is so, such as the test fixture, rewrites byte-identical); with
 ``duplicate_ids=rename`` it gets ``<kind>-<n>`` (``n`` its position on the item, 1-based),
 counted as approximated. An id the
-client invented (a box's ``label-x-y-w-h-ref``) that repeats gets a ``-<n>`` suffix; a source
+client invented (a box's ``label-x-y-w-h-ref``) that repeats gets a ``-<n>`` suffix; an id
+shared by annotations of two kinds (one source object: a KITTI box and its cuboid) gets a
+``-<kind>`` suffix on the later one, counted as approximated; a source
 id that repeats is an :class:`OutputError` naming both records, or, with the writer option
 ``duplicate_ids=rename``, gets the suffix too and is counted as approximated under
 ``(kind, "id")``. Reference ids are unique per item (the writer checks), so the table is per
@@ -43,8 +45,8 @@ class AnnotationIds:
     def __init__(self, report: LossReport, *, rename: bool) -> None:
         self.report = report
         self.rename = rename
-        self._gt: dict[str | None, int] = {}
-        self._pred: dict[str | None, int] = {}
+        self._gt: dict[str | None, str] = {}
+        self._pred: dict[str | None, str] = {}
         self._pos = 0
 
     def start_item(self) -> None:
@@ -55,17 +57,17 @@ class AnnotationIds:
 
     def check(self, ann: Annotation, payload: dict[str, Any], where: object) -> None:
         """Give ``payload`` an id the client's duplicate check accepts (see the module)."""
-        self._pos = pos = self._pos + 1
+        self._pos += 1
         if ann.kind in _NO_ID_KINDS:
             return
         seen = self._pred if ann.prediction else self._gt
         ann_id = payload.get("annotation_id")
         if ann_id in seen:
             ann_id = self._repeat(ann, payload, seen, ann_id, where)
-        seen[ann_id] = pos
+        seen[ann_id] = ann.kind
 
     @staticmethod
-    def _free(seen: dict[str | None, int], base: str) -> str:
+    def _free(seen: dict[str | None, str], base: str) -> str:
         """``base``, or ``base-2``, ``base-3``... whichever is not taken yet."""
         candidate, n = base, 1
         while candidate in seen:
@@ -77,12 +79,22 @@ class AnnotationIds:
         self,
         ann: Annotation,
         payload: dict[str, Any],
-        seen: dict[str | None, int],
+        seen: dict[str | None, str],
         ann_id: str | None,
         where: object,
     ) -> str | None:
         """A repeated id: renamed when the client invented it or ``rename`` is on."""
-        first_pos = seen[ann_id]
+        first_kind = seen[ann_id]
+        if ann_id is not None and first_kind != ann.kind:
+            return self._rename(
+                ann,
+                payload,
+                self._free(seen, f"{ann_id}-{ann.kind}"),
+                where,
+                "annotations of two kinds on one item share an id (one source object, such "
+                "as a KITTI box and its cuboid); the Nucleus client needs them distinct, so "
+                "the later one's id got a -<kind> suffix",
+            )
         if ann_id is None and not self.rename:
             self.report.not_uploadable(
                 ann.kind,
@@ -107,16 +119,25 @@ class AnnotationIds:
             records = "predictions" if ann.prediction else "annotations"
             raise OutputError(
                 f"{where}: annotation id {ann_id!r} repeats on this item among the {records}: "
-                f"annotations {first_pos} and {self._pos} of the item share it; the Nucleus "
-                "client refuses the batch (-w duplicate_ids=rename makes ids unique)"
+                f"this {ann.kind} (annotation {self._pos} of the item) and an earlier "
+                f"{first_kind} share it; the Nucleus client refuses the batch "
+                "(-w duplicate_ids=rename makes ids unique)"
             )
-        new_id = self._free(seen, ann_id)
+        return self._rename(
+            ann,
+            payload,
+            self._free(seen, ann_id),
+            where,
+            "a repeated annotation id was made unique with a -<n> suffix (the Nucleus "
+            "client refuses duplicate ids)",
+        )
+
+    def _rename(
+        self, ann: Annotation, payload: dict[str, Any], new_id: str, where: object, reason: str
+    ) -> str:
+        old = payload.get("annotation_id")
         payload["annotation_id"] = new_id
         self.report.approximated(
-            ann.kind,
-            "id",
-            reason="a repeated annotation id was made unique with a -<n> suffix "
-            "(the Nucleus client refuses duplicate ids)",
-            example=f"{where}: {ann_id!r} -> {new_id!r}",
+            ann.kind, "id", reason=reason, example=f"{where}: {old!r} -> {new_id!r}"
         )
         return new_id

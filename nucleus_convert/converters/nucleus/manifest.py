@@ -21,36 +21,55 @@ from nucleus_convert.model import Annotation, Category, Header, Keypoints, Skele
 __all__ = ["header_from_manifest", "infer_header", "manifest_bytes"]
 
 
+def _check_names(header: Header, path: Path) -> Header:
+    """Category names, skeleton point names and taxonomy labels must be strings (they are
+    hashed and compared with annotation labels)."""
+    names = [
+        *(("categories", c.name) for c in header.categories),
+        *(("skeletons", n) for s in header.skeletons.values() for n in s.names),
+        *(("taxonomies", label) for t in header.taxonomies.values() for label in t.labels),
+    ]
+    for field, name in names:
+        if not isinstance(name, str):
+            raise InputError(
+                f"malformed manifest: expected a string name, got {name!r}", path=path, field=field
+            )
+    return header
+
+
 def header_from_manifest(manifest: dict[str, Any], path: Path) -> Header:
     """The header a manifest records (empty parts where it says nothing)."""
     try:
-        return Header(
-            categories=[
-                Category(
-                    name=c["name"],
-                    source_id=c.get("source_id"),
-                    supercategory=c.get("supercategory"),
-                    attributes=c.get("attributes") or {},
-                )
-                for c in manifest.get("categories", [])
-            ],
-            skeletons={
-                label: Skeleton(
-                    names=list(s["names"]), edges=[(a, b) for a, b in s.get("edges", [])]
-                )
-                for label, s in manifest.get("skeletons", {}).items()
-            },
-            taxonomies={
-                name: Taxonomy(
-                    name=name, labels=list(t.get("labels", [])), type=t.get("type", "category")
-                )
-                for name, t in manifest.get("taxonomies", {}).items()
-            },
-            source=dict(manifest.get("source") or {}),
-            extra=dict(manifest.get("header_extra") or {}),
-        )
+        return _check_names(_header(manifest), path)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"malformed manifest: {type(exc).__name__}: {exc}", path=path) from None
+
+
+def _header(manifest: dict[str, Any]) -> Header:
+    """The header fields of a manifest, built as they are (:func:`_check_names` checks)."""
+    return Header(
+        categories=[
+            Category(
+                name=c["name"],
+                source_id=c.get("source_id"),
+                supercategory=c.get("supercategory"),
+                attributes=c.get("attributes") or {},
+            )
+            for c in manifest.get("categories", [])
+        ],
+        skeletons={
+            label: Skeleton(names=list(s["names"]), edges=[(a, b) for a, b in s.get("edges", [])])
+            for label, s in manifest.get("skeletons", {}).items()
+        },
+        taxonomies={
+            name: Taxonomy(
+                name=name, labels=list(t.get("labels", [])), type=t.get("type", "category")
+            )
+            for name, t in manifest.get("taxonomies", {}).items()
+        },
+        source=dict(manifest.get("source") or {}),
+        extra=dict(manifest.get("header_extra") or {}),
+    )
 
 
 def _labels(ann: Annotation) -> list[str]:

@@ -302,7 +302,9 @@ class _BundleWriter:
         ref = item.reference_id
         where = Where(ref, ann)
         mask_url = None
+        uploadable = True  # what Nucleus will not take anyway is left out of the id check
         if isinstance(ann, Cuboid) and not isinstance(item.media, PointCloudMedia):
+            uploadable = False
             self.report.not_uploadable(
                 "cuboid",
                 reason="Nucleus takes cuboids on point clouds only; this item is not one",
@@ -311,6 +313,7 @@ class _BundleWriter:
         if isinstance(ann, Segmentation):
             self.segmentations_per_item[(ref, ann.prediction)] += 1
             if self.segmentations_per_item[(ref, ann.prediction)] > 1:
+                uploadable = False
                 self.report.not_uploadable(
                     "segmentation",
                     reason="Nucleus keeps one segmentation per item and ignores the others",
@@ -321,7 +324,8 @@ class _BundleWriter:
         if payload is None:
             return
         self._check_annotation_metadata(ann, payload, where)
-        self.ids.check(ann, payload, where)
+        if uploadable:
+            self.ids.check(ann, payload, where)
         records = "predictions" if ann.prediction else "annotations"
         self.out[records].write(payload)
         self.summary.add(records)

@@ -66,7 +66,8 @@ def test_repeated_source_id_is_an_error_naming_both_records(tmp_path: Path) -> N
         nc.write(_dataset([item]), tmp_path / "out", "nucleus")
     message = str(info.value)
     assert message.startswith("item 'a', box '7': annotation id '7' repeats")
-    assert "annotations 1 and 2 of the item share it" in message and "\n" not in message
+    assert "this box (annotation 2 of the item) and an earlier box" in message
+    assert "\n" not in message
     assert not (tmp_path / "out").exists()
 
 
@@ -225,3 +226,26 @@ def test_prediction_confidence_in_0_1_is_written(tmp_path: Path, score: float) -
     pred = Box(label="c", id="p1", x=1, y=1, width=2, height=2, score=score, prediction=True)
     result = nc.write(_dataset([_image("a", pred)]), tmp_path / "out", "nucleus")
     assert lines(result.path / "predictions.jsonl")[0]["confidence"] == score
+
+
+def test_one_id_shared_by_two_kinds_gets_a_kind_suffix_on_the_later(tmp_path: Path) -> None:
+    item = _image(
+        "a",
+        Box(label="c", id="7", x=1, y=1, width=2, height=2),
+        Polygon(label="c", id="7", points=SQUARE),
+    )
+    result = nc.write(_dataset([item]), tmp_path / "out", "nucleus")
+    ids = [p["annotation_id"] for p in lines(result.path / "annotations.jsonl")]
+    assert ids == ["7", "7-polygon"]
+    assert result.report.entries[("polygon", "id")].count("approximated") == 1
+    _client_accepts(result.path)
+
+
+def test_cuboid_on_an_image_item_is_left_out_of_the_id_check(tmp_path: Path) -> None:
+    # Already not uploadable (Nucleus takes cuboids on point clouds only): no rename, no error.
+    cuboid = Cuboid(label="car", id="7", position=(0, 0, 0), dimensions=(1, 1, 1), yaw=0.0)
+    item = _image("a", Box(label="c", id="7", x=1, y=1, width=2, height=2), cuboid)
+    result = nc.write(_dataset([item]), tmp_path / "out", "nucleus")
+    ids = [p["annotation_id"] for p in lines(result.path / "annotations.jsonl")]
+    assert ids == ["7", "7"] and ("cuboid", "id") not in result.report.entries
+    assert result.report.entries[("cuboid", "*")].count("not_uploadable") == 1
