@@ -46,9 +46,7 @@ def _check_index_mode(im: Image.Image, path: Path) -> None:
         )
 
 
-def read_index_png(
-    path: Path, *, max_pixels: int | None = None
-) -> npt.NDArray[np.integer[Any]]:
+def read_index_png(path: Path, *, max_pixels: int | None = None) -> npt.NDArray[np.integer[Any]]:
     """Decode an index PNG to its ``(height, width)`` array of indices.
 
     The shared reader of index-mask PNGs (Nucleus ``masks/``, model ``MaskRef`` files): the

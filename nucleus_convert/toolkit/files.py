@@ -66,10 +66,12 @@ def local_image_size(location: str) -> tuple[int, int] | None:
         return None
     from PIL import Image
 
+    from nucleus_convert.toolkit.limits import image_errors
+
     try:
         with Image.open(location) as im:
             return im.size
-    except (OSError, Image.DecompressionBombError):
+    except image_errors():  # any class Pillow raises on a broken file (ValueError, ...)
         return None
 
 

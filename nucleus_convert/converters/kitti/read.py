@@ -69,6 +69,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from nucleus_convert.converters.kitti.labels import (
     DONTCARE,
@@ -290,10 +291,14 @@ class _Reader:
                 continue
             self.labels_seen.setdefault(label.type, None)
 
+    def _values(self, seg: Path, instance: bool) -> npt.NDArray[np.int64]:
+        """The segmentation PNG's ``class * 256 + instance`` values (:func:`read_values`)."""
+        return read_values(seg, instance=instance, max_pixels=self.max_pixels)
+
     def _load_segmentation(self, frame: _Frame, seg: Path, *, instance: bool) -> None:
         frame.seg_path, frame.seg_instance = seg, instance
-        values = read_values(seg, instance=instance, max_pixels=self.max_pixels)
-        for class_id in np.unique(values // 256).tolist():
+        values = self._values(seg, instance)
+        for class_id in np.flatnonzero(np.bincount((values >> 8).ravel())).tolist():
             self.labels_seen.setdefault(CITYSCAPES[class_id], None)
 
     def _note_scan_without_image(self, frame: _Frame, seg: Path | None) -> None:
@@ -379,9 +384,7 @@ class _Reader:
                     )
                 )
         if frame.seg_path is not None:
-            values = read_values(
-                frame.seg_path, instance=frame.seg_instance, max_pixels=self.max_pixels
-            )
+            values = self._values(frame.seg_path, frame.seg_instance)
             boxes.append(
                 segmentation_from_values(values, frame.seg_path, instance=frame.seg_instance)
             )

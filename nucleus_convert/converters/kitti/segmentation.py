@@ -110,8 +110,13 @@ def read_values(
 def segmentation_from_values(
     values: npt.NDArray[np.int64], path: Path, *, instance: bool
 ) -> Segmentation:
-    """The model segmentation of ``class * 256 + instance`` pixel values (module doc)."""
-    present, index = np.unique(values, return_inverse=True)
+    """The model segmentation of ``class * 256 + instance`` pixel values (module doc).
+
+    The values are 0..65535 (checked when read), so the distinct ones are counted in one pass
+    (``bincount``) and numbered through a lookup table, never sorted: linear in the pixels.
+    """
+    flat = values.ravel()
+    present = np.flatnonzero(np.bincount(flat, minlength=1)) if flat.size else flat[:0]
     if len(present) > _MAX_SEGMENTS:
         raise InputError(
             f"{len(present)} distinct classes and instances; a Nucleus index mask holds 256",
@@ -121,7 +126,9 @@ def segmentation_from_values(
     for i, v in enumerate(present.tolist()):
         attrs: dict[str, Any] | None = {"instance": v % 256} if v % 256 else None
         segments.append(Segment(index=i, label=CITYSCAPES[v // 256], attributes=attrs))
-    mask = index.reshape(values.shape).astype(np.uint8)
+    lut = np.zeros(int(present[-1]) + 1 if len(present) else 1, dtype=np.uint8)
+    lut[present] = np.arange(len(present), dtype=np.uint8)
+    mask = lut[values]
     return Segmentation(
         id=INSTANCE_ID if instance else SEMANTIC_ID,
         mask=MaskRef(array=mask),

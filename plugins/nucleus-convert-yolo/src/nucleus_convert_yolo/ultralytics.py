@@ -11,11 +11,11 @@ from typing import Any
 import yaml
 
 from nucleus_convert import InputError
-from nucleus_convert.toolkit.limits import count_problem, json_value_problem
 from nucleus_convert_yolo.layout import (
     Collector,
     Layout,
     checked_name,
+    name_problem,
     read_text,
     replace_last,
     unique_names,
@@ -60,9 +60,6 @@ def _load_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
             "a dataset YAML must be a mapping with 'names' and 'train'/'val'/'test' keys",
             path=path,
         )
-    problem = json_value_problem(data)
-    if problem is not None:
-        raise InputError(f"a value is {problem}", path=path)
     return {str(k): v for k, v in data.items()}, _yaml_lines(text)
 
 
@@ -78,9 +75,10 @@ def _yaml_names(data: dict[str, Any], path: Path, lines: dict[str, int]) -> list
     nc = data.get("nc")
     if raw is None:
         if isinstance(nc, int) and not isinstance(nc, bool) and nc >= 0:
-            problem = count_problem(nc, limit=MAX_CLASSES)
-            if problem is not None:
-                raise InputError(f"nc {problem}", path=path, line=lines.get("nc"))
+            if nc > MAX_CLASSES:
+                raise InputError(
+                    f"nc must be within 0..{MAX_CLASSES}, got {nc}", path=path, line=lines.get("nc")
+                )
             return [f"class{i}" for i in range(nc)]  # Ultralytics' names when only nc is given
         raise InputError("has no 'names' (the class names) and no 'nc'", path=path)
     if isinstance(raw, list):
@@ -195,7 +193,7 @@ def ultralytics_layout(config: Path) -> Layout:
 def _extra(value: Any, root: Path) -> bool:
     """True when a non-standard yaml key names subsets: existing folders or .txt lists."""
     texts = [value] if isinstance(value, str) else value if isinstance(value, list) else None
-    if not texts or not all(isinstance(t, str) and t for t in texts):
+    if not texts or not all(isinstance(t, str) and t and name_problem(t) is None for t in texts):
         return False
     for text in texts:
         found = _ultralytics_path(text, root)
