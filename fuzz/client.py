@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,10 @@ from fuzz.outcome import Outcome
 from fuzz.seeds import REPO
 
 __all__ = ["Server"]
+
+# The server forks: a thread pool (OpenBLAS, OpenMP in open3d) made before a fork is gone in
+# the child, which may then wait for it forever (a false hang) or deadlock on its locks.
+_ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 class Server:
@@ -27,6 +32,7 @@ class Server:
         proc = subprocess.Popen(
             [self._python, "-m", "fuzz.server", *self._preload],
             cwd=REPO,
+            env={**os.environ, **_ONE_THREAD},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
