@@ -34,20 +34,23 @@ Rows = list[tuple[int, list[str]]]
 """ascii data rows: ``(index of the line after the header, words)``, blank lines left out"""
 
 
-def header_lines(stream: BinaryIO, path: Path, what: str) -> Iterator[tuple[int, str, bool]]:
+def header_lines(
+    stream: BinaryIO, path: Path, what: str, max_line: int = MAX_HEADER_LINE
+) -> Iterator[tuple[int, str, bool]]:
     """The text lines of a header: (line number, text without the line end, whether the line
     had its line end: a header line without one was cut short by the end of the file).
 
-    At most :data:`MAX_HEADER_LINES` lines of :data:`MAX_HEADER_LINE` bytes, ASCII only.
+    At most :data:`MAX_HEADER_LINES` lines of ``max_line`` bytes (line end included;
+    default :data:`MAX_HEADER_LINE`), ASCII only.
     """
     for number in range(1, MAX_HEADER_LINES + 1):
-        raw = stream.readline(MAX_HEADER_LINE)
+        raw = stream.readline(max_line)
         if not raw:
             return
         complete = raw.endswith(b"\n")
-        if not complete and len(raw) == MAX_HEADER_LINE:
+        if not complete and len(raw) == max_line:
             raise InputError(
-                f"{what} header line longer than {MAX_HEADER_LINE} bytes", path=path, line=number
+                f"{what} header line longer than {max_line} bytes", path=path, line=number
             )
         try:
             text = raw.decode("ascii")

@@ -128,14 +128,27 @@ def _property(words: list[str], text: str, path: Path, number: int) -> tuple[str
     raise InputError(f"malformed property {text.strip()!r}", path=path, line=number)
 
 
+PLY_MAX_LINE = 1000
+"""Longest PLY header line read (bytes, line end included): RPly, which open3d reads PLY with,
+keeps a header line in 1024 bytes and aborts the process (a fortified buffer overflow) on a
+line of about 1040 or more."""
+
+PLY_MAX_WORD = 255
+"""Longest word (property name, type) in a PLY header: RPly keeps a word in 256 bytes."""
+
+
 def parse_ply_header(stream: BinaryIO, path: Path) -> PlyHeader:
     """Parse and check the header of a PLY file (``stream`` at its start)."""
     state = _Parse(path)
     end = False
     last = 0
-    for number, text, complete in header_lines(stream, path, "PLY"):
+    for number, text, complete in header_lines(stream, path, "PLY", PLY_MAX_LINE):
         last = number
         words = text.split()
+        if any(len(word) > PLY_MAX_WORD for word in words):
+            raise InputError(
+                f"PLY header word longer than {PLY_MAX_WORD} bytes", path=path, line=number
+            )
         if not complete and words != ["end_header"]:
             break  # cut short: reported below as a truncated header
         if number == 1:

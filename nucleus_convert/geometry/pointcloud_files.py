@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,6 +53,8 @@ from nucleus_convert.geometry.ply_header import (
     check_ply_data,
     parse_ply_header,
 )
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 __all__ = [
     "PcdHeader",
@@ -205,7 +208,10 @@ def _read_open3d(
                 str(path), format=fmt, remove_nan_points=False, remove_infinite_points=False
             )
     except Exception as exc:  # open3d (pybind11) raises RuntimeError, and may raise others
-        raise InputError(f"open3d cannot read this {fmt.upper()}: {exc}", path=path) from None
+        message = " ".join(_ANSI.sub("", str(exc)).split())[
+            :300
+        ]  # open3d's is coloured, multi-line
+        raise InputError(f"open3d cannot read this {fmt.upper()}: {message}", path=path) from None
     attributes = set(cloud.point)
     if "positions" not in attributes:
         raise InputError(f"open3d read no points from this {fmt.upper()}", path=path)
