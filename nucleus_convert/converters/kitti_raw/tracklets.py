@@ -69,6 +69,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from nucleus_convert.errors import InputError, OutputError
+from nucleus_convert.toolkit.limits import INT_MAX, INT_MIN
 from nucleus_convert.toolkit.safe_xml import parse_xml
 
 __all__ = [
@@ -180,7 +181,9 @@ def _number(ctx: _Ctx, el: etree._Element, record: str, *, integer: bool) -> flo
     tag = str(el.tag)
     if integer:
         if not _INT.fullmatch(text):
-            ctx.error(f"<{tag}> is {text!r}, not an integer", el, record, tag)
+            ctx.error(f"<{tag}> is {text[:40]!r}, not an integer", el, record, tag)
+        if not _fits_64_bits(text):
+            ctx.error(f"<{tag}> is {text[:40]!r}..., beyond 64 bits", el, record, tag)
         return int(text)
     if not _FLOAT.fullmatch(text):
         ctx.error(f"<{tag}> is {text!r}, not a number", el, record, tag)
@@ -235,9 +238,15 @@ def _version(ctx: _Ctx, el: etree._Element, record: str, inherited: int | None) 
     raw = el.get("version")
     if raw is None:
         return inherited
-    if not _INT.fullmatch(raw.strip()):
-        ctx.error(f"version attribute {raw!r} is not an integer", el, record)
+    if not _INT.fullmatch(raw.strip()) or not _fits_64_bits(raw.strip()):
+        ctx.error(f"version attribute {raw[:40]!r} is not a 64-bit integer", el, record)
     return int(raw)
+
+
+def _fits_64_bits(digits: str) -> bool:
+    """An integer literal within what orjson writes (checked on its length first: Python
+    refuses to convert more than 4300 digits)."""
+    return len(digits) <= 21 and INT_MIN <= int(digits) <= INT_MAX
 
 
 def _count(ctx: _Ctx, found: dict[str, etree._Element], parent: etree._Element, record: str) -> int:
