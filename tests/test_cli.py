@@ -69,7 +69,8 @@ def test_unknown_writer_option_is_refused_with_the_known_ones(tmp_path: Path) ->
     assert proc.returncode == 2
     assert (
         "format 'nucleus' has no write option 'colour' "
-        "(it has: base_url, group_key, masks, workers)" in proc.stderr
+        "(it has: base_url, duplicate_ids, group_key, masks, max_file_bytes, workers)"
+        in proc.stderr
     )
 
 
