@@ -14,6 +14,7 @@ from pathlib import Path
 from fuzz.campaign import fuzz_all
 from fuzz.client import Server
 from fuzz.runner import Settings
+from fuzz.seeds import READERS, corpus_readers
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -25,6 +26,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per input")
     parser.add_argument("--memory-mib", type=int, default=1024, help="address space per input")
     parser.add_argument("--reader", action="append", default=None, help="only these readers")
+    parser.add_argument(
+        "--no-corpus", action="store_true", help="leave out the ../shared/corpus seeds"
+    )
     return parser.parse_args(argv)
 
 
@@ -57,7 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         out=out,
     )
     print(f"fuzzing {args.inputs} inputs per reader; reproducers in {out}", flush=True)
-    reports = fuzz_all(args.reader, settings, args.jobs, echo=True)
+    names = args.reader
+    if names is None:
+        extra = () if args.no_corpus else corpus_readers()
+        names = [spec.name for spec in (*READERS, *extra)]
+    reports = fuzz_all(names, settings, args.jobs, echo=True)
     total = sum(len(r.crashes) for r in reports)
     print(f"total: {sum(r.inputs for r in reports)} inputs, {total} crash classes")
     return 1 if total else 0

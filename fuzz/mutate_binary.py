@@ -56,7 +56,7 @@ def _ihdr(payload: bytes, rng: Rng) -> bytes:
 def mutate_png(data: bytes, rng: Rng) -> bytes:
     """A PNG with a header field, a chunk or its bytes changed (CRCs fixed up mostly)."""
     chunks = _chunks(data)
-    if chunks is None or rng.randrange(6) == 0:
+    if not chunks or rng.randrange(6) == 0:  # not a PNG, or nothing after the signature
         return mutate_bytes(data, rng) if rng.randrange(2) else truncate(data, rng)
     at = rng.randrange(len(chunks))
     kind, payload = chunks[at]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fuzz import samples
 
-__all__ = ["READERS", "REPO", "ReaderSpec", "reader_named"]
+__all__ = ["CORPUS", "READERS", "REPO", "ReaderSpec", "corpus_readers", "reader_named"]
 
 REPO = Path(__file__).resolve().parent.parent
 _FIX = REPO / "fixtures"
@@ -220,8 +220,63 @@ READERS: tuple[ReaderSpec, ...] = (
 
 
 def reader_named(name: str) -> ReaderSpec:
-    """The spec called ``name``."""
-    for spec in READERS:
+    """The spec called ``name`` (built-in seeds or corpus seeds)."""
+    for spec in (*READERS, *corpus_readers()):
         if spec.name == name:
             return spec
     raise KeyError(name)
+
+
+CORPUS = REPO.parent / "shared" / "corpus"
+"""Real files kept outside the project; read (never copied into it) when present."""
+
+_DATUMARO = CORPUS / "datumaro"
+
+
+def corpus_readers() -> tuple[ReaderSpec, ...]:
+    """Extra seeds from the shared corpus for the long run: COCO captions and stuff, a VOC
+    tree with parts and actions, KITTI raw with .pcd clouds, real KITTI frames. Empty when the
+    corpus is absent; the short run of CI never uses them (it stays self-contained)."""
+    specs = (
+        ReaderSpec(
+            "corpus_coco_captions",
+            "coco",
+            "captions_val.json",
+            _copy(_DATUMARO / "coco_dataset/coco_captions/annotations/captions_val.json"),
+            ("captions_val.json",),
+        ),
+        ReaderSpec(
+            "corpus_coco_stuff",
+            "coco",
+            "stuff_val.json",
+            _copy(_DATUMARO / "coco_dataset/coco/annotations/stuff_val.json"),
+            ("stuff_val.json",),
+        ),
+        ReaderSpec(
+            "corpus_voc",
+            "voc",
+            "voc_dataset1",
+            _copy(_DATUMARO / "voc_dataset/voc_dataset1"),
+            (
+                "voc_dataset1/Annotations/*.xml",
+                "voc_dataset1/Segmentation*/*.png",
+                "voc_dataset1/ImageSets/*/*.txt",
+            ),
+        ),
+        ReaderSpec(
+            "corpus_kitti_raw_pcd",
+            "kitti_raw",
+            "kitti_raw",
+            _copy(_DATUMARO / "kitti_dataset/kitti_raw"),
+            ("kitti_raw/tracklet_labels.xml", "kitti_raw/velodyne_points/data/*.pcd"),
+            preload=_OPEN3D,
+        ),
+        ReaderSpec(
+            "corpus_kitti",
+            "kitti",
+            "object",
+            _copy(CORPUS / "kitti/object"),
+            ("object/training/label_2/*.txt", "object/training/calib/*.txt"),
+        ),
+    )
+    return specs if CORPUS.is_dir() else ()
