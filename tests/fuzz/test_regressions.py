@@ -131,3 +131,23 @@ def test_a_binary_ply_with_a_second_vertex_element_of_4294967295_empty_records(
     )
     outcome = _read(servers, tmp_path, "pointcloud_ply_binary", "cloud_bin.ply", ply, timeout=3.0)
     _no_crash(outcome)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="MemoryError at nucleus_convert/converters/kitti/segmentation.py:read_values: "
+    "issue 17, not fixed yet",
+)
+def test_a_kitti_instance_png_declaring_65535_rows_under_a_1_gib_cap(
+    servers: dict[tuple[str, ...], Server], tmp_path: Path
+) -> None:
+    # 1242 x 65535 16-bit pixels is under Pillow's bomb limit, but the reader's arrays pass 1 GiB
+    png = (FIXTURES / "kitti" / "object" / "training" / "instance" / "000000.png").read_bytes()
+    outcome = _read(
+        servers,
+        tmp_path,
+        "kitti",
+        "object/training/instance/000000.png",
+        _png_with_size(png, 1242, 65535),
+    )
+    _no_crash(outcome)

@@ -16,6 +16,9 @@ SEED = 20261203
 # when its class is fixed (its regression test in test_regressions.py then passes, and a strict
 # xfail that passes fails the suite).
 EXCLUDED: dict[tuple[str, str], str] = {
+    ("MemoryError", "nucleus_convert/converters/kitti/segmentation.py:read_values"): (
+        "kitti (long run): an instance PNG of 1242 x 65535 16-bit pixels passes the 1 GiB cap"
+    ),
     ("hang", "nucleus_convert/geometry/pointcloud_files.py:_read_open3d"): (
         "pointcloud_ply_binary: open3d runs past the time limit on a mutated binary PLY"
     ),
