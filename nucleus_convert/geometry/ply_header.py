@@ -85,8 +85,20 @@ class _Parse:
     current: tuple[str, int, list[tuple[str, str]], int] | None = None
 
     def close_element(self) -> None:
+        """End the current element: its name must be new and, with records, it must have
+        properties (RPly walks records of no bytes one by one: 2**32 - 1 of them hang it)."""
         if self.current is not None:
             name, count, props, line = self.current
+            if any(e.name == name for e in self.elements):
+                raise InputError(
+                    f"PLY element {name!r} is declared twice", path=self.path, line=line
+                )
+            if count and not props:
+                raise InputError(
+                    f"PLY element {name!r} has {count} records but no property",
+                    path=self.path,
+                    line=line,
+                )
             self.elements.append(PlyElement(name, count, tuple(props), line))
             self.current = None
 

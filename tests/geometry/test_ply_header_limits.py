@@ -40,3 +40,19 @@ def test_a_header_word_over_255_bytes_is_refused(tmp_path: Path) -> None:
 def test_lines_and_words_within_the_limits_still_read(tmp_path: Path) -> None:
     src = _ply(tmp_path, b"comment " + b"w" * 255 + b"\nobj_info " + b"o " * 495 + b"\n")
     assert read_points(src).points.shape == (1, 4)
+
+
+def test_a_second_vertex_element_of_empty_records_is_refused(tmp_path: Path) -> None:
+    src = _ply(tmp_path, b"")
+    src.write_bytes(
+        src.read_bytes().replace(b"end_header", b"element vertex 4294967295\nend_header")
+    )
+    with pytest.raises(InputError, match=r"PLY element 'vertex' is declared twice"):
+        read_points(src)
+
+
+def test_an_element_with_records_and_no_property_is_refused(tmp_path: Path) -> None:
+    src = _ply(tmp_path, b"")
+    src.write_bytes(src.read_bytes().replace(b"end_header", b"element face 4294967295\nend_header"))
+    with pytest.raises(InputError, match=r"'face' has 4294967295 records but no property"):
+        read_points(src)

@@ -86,6 +86,7 @@ from nucleus_convert.converters.kitti.schema import (
 )
 from nucleus_convert.converters.kitti.segmentation import (
     CITYSCAPES,
+    present_values,
     read_values,
     segmentation_from_values,
 )
@@ -291,14 +292,14 @@ class _Reader:
                 continue
             self.labels_seen.setdefault(label.type, None)
 
-    def _values(self, seg: Path, instance: bool) -> npt.NDArray[np.int64]:
+    def _values(self, seg: Path, instance: bool) -> npt.NDArray[np.uint16]:
         """The segmentation PNG's ``class * 256 + instance`` values (:func:`read_values`)."""
         return read_values(seg, instance=instance, max_pixels=self.max_pixels)
 
     def _load_segmentation(self, frame: _Frame, seg: Path, *, instance: bool) -> None:
         frame.seg_path, frame.seg_instance = seg, instance
         values = self._values(seg, instance)
-        for class_id in np.flatnonzero(np.bincount((values >> 8).ravel())).tolist():
+        for class_id in sorted({v >> 8 for v in present_values(values).tolist()}):
             self.labels_seen.setdefault(CITYSCAPES[class_id], None)
 
     def _note_scan_without_image(self, frame: _Frame, seg: Path | None) -> None:

@@ -34,6 +34,7 @@ __all__ = [
     "CITYSCAPES",
     "INSTANCE_ID",
     "SEMANTIC_ID",
+    "present_values",
     "read_values",
     "segmentation_from_values",
     "values_from_segmentation",
@@ -86,9 +87,10 @@ _CLASS_ID = {name: i for i, name in enumerate(CITYSCAPES)}
 
 def read_values(
     path: Path, *, instance: bool, max_pixels: int | None = None
-) -> npt.NDArray[np.int64]:
-    """The ``(h, w)`` pixel values of an instance (16-bit) or semantic (8-bit) PNG; a PNG over
-    ``max_pixels`` pixels (default Pillow's limit) or that Pillow cannot decode is an
+) -> npt.NDArray[np.uint16]:
+    """The ``(h, w)`` ``class * 256 + instance`` values (``uint16``: two bytes a pixel, so a
+    mask at the pixel limit stays small) of an instance (16-bit) or semantic (8-bit) PNG; a
+    PNG over ``max_pixels`` pixels (default Pillow's limit) or that Pillow cannot decode is an
     :class:`InputError` naming the file."""
     with open_image(path, max_pixels=max_pixels, what="segmentation PNG") as im:
         if im.format != "PNG":
@@ -97,26 +99,41 @@ def read_values(
         if im.mode not in modes:
             want = "16-bit grayscale" if instance else "8-bit grayscale"
             raise InputError(f"mode {im.mode}: KITTI wants {want} here", path=path)
-        arr = np.asarray(im).astype(np.int64)
-    if instance and arr.size and (arr.min() < 0 or arr.max() > 0xFFFF):
+        arr = np.asarray(im)
+    if instance and arr.size and (int(arr.min()) < 0 or int(arr.max()) > 0xFFFF):
         raise InputError("values outside 0..65535", path=path)
-    values = arr // 256 if instance else arr
-    if values.size and int(values.max()) >= len(CITYSCAPES):
-        bad = int(values.max())
+    top = int(arr.max()) if arr.size else 0
+    if (top >> 8 if instance else top) >= len(CITYSCAPES):
+        bad = top >> 8 if instance else top
         raise InputError(f"class id {bad} is not a Cityscapes label id (0..33)", path=path)
-    return arr if instance else arr * 256
+    values: npt.NDArray[np.uint16] = arr.astype(np.uint16, copy=False)
+    if not instance:
+        values <<= 8  # a copy already: the 8-bit array was widened
+    return values
+
+
+_CHUNK = 1 << 22
+
+
+def present_values(values: npt.NDArray[np.uint16]) -> npt.NDArray[np.intp]:
+    """The distinct values of a ``uint16`` array, ascending: counted a slice at a time
+    (``bincount`` widens what it counts to 8 bytes a value), so linear in time and small."""
+    counts = np.zeros(1 << 16, dtype=np.int64)
+    flat = values.reshape(-1)
+    for start in range(0, flat.size, _CHUNK):
+        counts += np.bincount(flat[start : start + _CHUNK], minlength=1 << 16)
+    return np.flatnonzero(counts)
 
 
 def segmentation_from_values(
-    values: npt.NDArray[np.int64], path: Path, *, instance: bool
+    values: npt.NDArray[np.uint16], path: Path, *, instance: bool
 ) -> Segmentation:
     """The model segmentation of ``class * 256 + instance`` pixel values (module doc).
 
     The values are 0..65535 (checked when read), so the distinct ones are counted in one pass
     (``bincount``) and numbered through a lookup table, never sorted: linear in the pixels.
     """
-    flat = values.ravel()
-    present = np.flatnonzero(np.bincount(flat, minlength=1)) if flat.size else flat[:0]
+    present = present_values(values)
     if len(present) > _MAX_SEGMENTS:
         raise InputError(
             f"{len(present)} distinct classes and instances; a Nucleus index mask holds 256",

@@ -65,3 +65,15 @@ def test_max_pixels_is_a_kitti_reader_option(tree: Path) -> None:
     assert_refused(run_cli(*args, "-r", "max_pixels=100"), dst, "over the limit of 100")
     ok = run_cli(*args, "-r", "max_pixels=100000000")
     assert ok.returncode == 0, ok.stderr
+
+
+def test_an_instance_png_just_under_the_pixel_limit_is_read_within_a_1_gib_cap(
+    tree: Path,
+) -> None:
+    # 1242 x 65535 = 81 million 16-bit pixels: read as two bytes a pixel, not eight
+    _instance_png(tree).write_bytes(one_colour_png(1242, 65535, depth=16))
+    dst = tree.parent / "out"
+    result = run_capped("convert", str(tree), str(dst), "--from", "kitti", "--to", "nucleus")
+    assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr
+    assert result.returncode in (0, 2), result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 1, result.stderr
