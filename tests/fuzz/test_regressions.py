@@ -113,16 +113,11 @@ def test_a_ply_header_line_of_1100_characters(
     _no_crash(_read(servers, tmp_path, "pointcloud_ply", "cloud.ply", ply))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hang at nucleus_convert/geometry/pointcloud_files.py:_read_open3d: "
-    "issue 17, not fixed yet",
-)
 def test_a_binary_ply_with_a_second_vertex_element_of_4294967295_empty_records(
     servers: dict[tuple[str, ...], Server], tmp_path: Path
 ) -> None:
     # RPly walks 2**32 - 1 records of no bytes: 8 s in process on the loaded machine; a header
-    # check refuses it at once, so 3 s is ample for a fixed reader
+    # check refuses it at once (fixed), so 3 s is ample
     ply = (
         b"ply\nformat binary_little_endian 1.0\ncomment fuzz seed\nelement vertex 3\n"
         b"property float x\nproperty float y\nproperty float z\nproperty float intensity\n"
@@ -133,11 +128,6 @@ def test_a_binary_ply_with_a_second_vertex_element_of_4294967295_empty_records(
     _no_crash(outcome)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MemoryError at nucleus_convert/converters/kitti/segmentation.py:read_values: "
-    "issue 17, not fixed yet",
-)
 def test_a_kitti_instance_png_declaring_65535_rows_under_a_1_gib_cap(
     servers: dict[tuple[str, ...], Server], tmp_path: Path
 ) -> None:
@@ -151,3 +141,31 @@ def test_a_kitti_instance_png_declaring_65535_rows_under_a_1_gib_cap(
         _png_with_size(png, 1242, 65535),
     )
     _no_crash(outcome)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="TypeError at nucleus_convert/converters/nucleus/resolve.py:__call__: "
+    "issue 17, not fixed yet",
+)
+def test_a_manifest_base_url_that_is_a_number(
+    servers: dict[tuple[str, ...], Server], tmp_path: Path
+) -> None:
+    outcome = _read(servers, tmp_path, "nucleus_bundle", "nucleus/manifest.json", b'{"base_url":6}')
+    _no_crash(outcome)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="TypeError at nucleus_convert/converters/nucleus/read_single.py:_record: "
+    "issue 17, not fixed yet",
+)
+def test_a_single_jsonl_category_whose_reference_id_is_an_object(
+    servers: dict[tuple[str, ...], Server], tmp_path: Path
+) -> None:
+    line = (
+        b'{"label": "street", "type": "category", "geometry": {}, "reference_id": '
+        b'{"\\u0000": 1, "": null, "id": -1}, "metadata": {"source": "manual"}, '
+        b'"track_referencid":null,"task_id":null,"taxonomy_name":"conditions"}'
+    )
+    _no_crash(_read(servers, tmp_path, "nucleus_jsonl", "payloads.jsonl", line))
