@@ -132,7 +132,14 @@ def _read_bundle(root: Path, group_key: str, allow_outside: bool) -> Dataset:
         manifest = loaded
     header = header_from_manifest(manifest, manifest_path)
     header.source.setdefault("format", "nucleus")
-    resolver = BundleResolver(root, manifest.get("base_url"), allow_outside=allow_outside)
+    base_url = manifest.get("base_url")
+    if base_url is not None and not isinstance(base_url, str):
+        raise InputError(
+            f"base_url must be a string, got {type(base_url).__name__}",
+            path=manifest_path,
+            field="base_url",
+        )
+    resolver = BundleResolver(root, base_url, allow_outside=allow_outside)
     decoder = Decoder(resolve_url=resolver, check_image=resolver.check_image, group_key=group_key)
     annotations = _read_annotations(root, decoder, manifest, scene=False)
     scenes, scene_items = _read_scenes(root, decoder, manifest)

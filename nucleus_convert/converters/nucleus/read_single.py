@@ -82,7 +82,8 @@ class _SingleReader:
         elif "frames" in obj:
             self._scene(obj)
         elif obj.get("type") in ANNOTATION_TYPES or "mask_url" in obj:
-            if obj.get("type") == "category" and obj.get("reference_id") in self.scenes:
+            ref = obj.get("reference_id")
+            if obj.get("type") == "category" and isinstance(ref, str) and ref in self.scenes:
                 self.scene_annotations.append((lineno, obj))
                 return
             prediction = obj.get("confidence") is not None or obj.get("class_pdf") is not None
