@@ -16,7 +16,7 @@ import numpy as np
 from nucleus_convert.errors import InputError, OutputError
 from nucleus_convert.kinds.base import Codec, DecodeContext, EncodeContext
 from nucleus_convert.kinds.compare import Comparison
-from nucleus_convert.kinds.values import array, obj, require, text
+from nucleus_convert.kinds.values import array, free_obj, obj, require, text
 from nucleus_convert.model import MaskRef, Segment, Segmentation
 
 __all__ = ["SegmentationCodec"]
@@ -50,7 +50,7 @@ def _segment(raw: Any, i: int, seen: set[int], group_key: str) -> Segment:
         group_id=seg_group,
         index=index,
         label=text(require(s, "label", f"annotations[{i}].label"), f"annotations[{i}].label"),
-        attributes=None if md is None else obj(md, f"annotations[{i}].metadata"),
+        attributes=None if md is None else free_obj(md, f"annotations[{i}].metadata"),
     )
 
 

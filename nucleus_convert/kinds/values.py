@@ -18,6 +18,7 @@ import numpy as np
 import orjson
 
 from nucleus_convert.errors import InputError, OutputError
+from nucleus_convert.toolkit.limits import json_value_problem
 
 __all__ = [
     "PLAIN_NUMBERS",
@@ -75,6 +76,17 @@ def obj(value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InputError(f"expected an object, got {value!r}", field=path)
     return value
+
+
+def free_obj(value: Any, path: str) -> dict[str, Any]:
+    """A JSON object of free-form values (metadata): :func:`obj`, then checked to nest at most
+    :data:`~nucleus_convert.toolkit.limits.MAX_DEPTH` levels and to hold only integers orjson
+    can write back, so a hostile value stops here, named, not deep in the writer."""
+    checked = obj(value, path)
+    problem = json_value_problem(checked)
+    if problem is not None:
+        raise InputError(problem, field=path)
+    return checked
 
 
 def array(value: Any, path: str) -> list[Any]:

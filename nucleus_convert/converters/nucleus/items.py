@@ -16,7 +16,7 @@ from typing import Any
 
 from nucleus_convert.converters.nucleus.camera import camera_from_payload, camera_to_payload
 from nucleus_convert.errors import InputError, OutputError
-from nucleus_convert.kinds.values import obj, require, text
+from nucleus_convert.kinds.values import free_obj, obj, require, text
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import CameraParams, ImageMedia, Item, PointCloudMedia
 
@@ -75,7 +75,7 @@ def decode_item(
     ref = (
         text(ref, "reference_id") if ref is not None else require(p, "reference_id", "reference_id")
     )
-    metadata = dict(obj(p.get("metadata"), "metadata"))
+    metadata = dict(free_obj(p.get("metadata"), "metadata"))
     camera = _camera(p, metadata)
     width, height = _size(p, "width"), _size(p, "height")
     image, cloud = _locations(p)

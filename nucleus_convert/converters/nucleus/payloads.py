@@ -28,7 +28,7 @@ from nucleus_convert.converters.nucleus.items import decode_item, encode_item
 from nucleus_convert.converters.nucleus.schema import ANNOTATION_KEYS, ANNOTATION_TYPES, SERVER_KEYS
 from nucleus_convert.errors import InputError, OutputError
 from nucleus_convert.kinds import CODECS, Codec
-from nucleus_convert.kinds.values import array, num, obj, opt_text, out, require, text
+from nucleus_convert.kinds.values import array, free_obj, num, obj, opt_text, out, require, text
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import Annotation, Item
 from nucleus_convert.toolkit.losses import FieldLedger
@@ -118,7 +118,7 @@ class Decoder:
     ) -> dict[str, Any]:
         """The keyword arguments every annotation takes (see :meth:`Codec.decode`)."""
         label = p.get("label")
-        metadata = dict(obj(p.get("metadata"), "metadata")) if with_metadata else {}
+        metadata = dict(free_obj(p.get("metadata"), "metadata")) if with_metadata else {}
         group_id = None
         if isinstance(metadata.get(self.group_key), str):
             group_id = metadata.pop(self.group_key)

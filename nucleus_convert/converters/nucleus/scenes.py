@@ -7,6 +7,7 @@ from typing import Any
 from nucleus_convert.converters.nucleus.payloads import Decoder
 from nucleus_convert.errors import InputError
 from nucleus_convert.model import Frame, Item, Scene
+from nucleus_convert.toolkit.limits import json_value_problem
 
 __all__ = ["decode_scene"]
 
@@ -48,4 +49,7 @@ def decode_scene(obj: Any, decoder: Decoder) -> tuple[Scene, list[Item]]:
     metadata = obj.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise InputError("expected an object", record=f"scene {ref!r}", field="metadata")
+    problem = json_value_problem(metadata)
+    if problem is not None:
+        raise InputError(problem, record=f"scene {ref!r}", field="metadata")
     return Scene(reference_id=ref, frames=frames, metadata=dict(metadata)), items

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from nucleus_convert.errors import InputError
-from nucleus_convert.kinds.values import num, obj, text
+from nucleus_convert.kinds.values import free_obj, num, obj, text
 from nucleus_convert.model import Annotation, Box, Frame, Scene
 
 __all__ = ["SENSOR", "is_scene_export", "read_scene_export"]
@@ -43,7 +43,7 @@ def _box(frame: Any, field: str, track_id: str, label: str, name: Any) -> tuple[
         height=num(f.get("height"), f"{field}.height"),
         label=label,
         track_id=track_id,
-        attributes=dict(obj(f.get("metadata") or {}, f"{field}.metadata")),
+        attributes=dict(free_obj(f.get("metadata") or {}, f"{field}.metadata")),
     )
     if box.width < 0 or box.height < 0:
         raise InputError("negative box size", field=field)
@@ -56,7 +56,7 @@ def read_scene_export(row: dict[str, Any], into: dict[str, list[Annotation]]) ->
     """The scene of one export row; its boxes go to ``into`` by frame key (item reference id)."""
     scene = obj(row["scene"], "scene")
     ref = text(scene.get("reference_id"), "scene.reference_id")
-    metadata = dict(obj(scene.get("metadata") or {}, "scene.metadata"))
+    metadata = dict(free_obj(scene.get("metadata") or {}, "scene.metadata"))
     keys: dict[str, None] = {}
     for track_id, track in row["annotations"].items():
         t = obj(track, f"annotations.{track_id}")
