@@ -143,11 +143,6 @@ def test_a_kitti_instance_png_declaring_65535_rows_under_a_1_gib_cap(
     _no_crash(outcome)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TypeError at nucleus_convert/converters/nucleus/resolve.py:__call__: "
-    "issue 17, not fixed yet",
-)
 def test_a_manifest_base_url_that_is_a_number(
     servers: dict[tuple[str, ...], Server], tmp_path: Path
 ) -> None:
@@ -155,11 +150,6 @@ def test_a_manifest_base_url_that_is_a_number(
     _no_crash(outcome)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TypeError at nucleus_convert/converters/nucleus/read_single.py:_record: "
-    "issue 17, not fixed yet",
-)
 def test_a_single_jsonl_category_whose_reference_id_is_an_object(
     servers: dict[tuple[str, ...], Server], tmp_path: Path
 ) -> None:

@@ -15,14 +15,7 @@ SEED = 20261203
 # (exception type or signal, where) -> the reader that found it and what it is. Remove an entry
 # when its class is fixed (its regression test in test_regressions.py then passes, and a strict
 # xfail that passes fails the suite).
-EXCLUDED: dict[tuple[str, str], str] = {
-    ("TypeError", "nucleus_convert/converters/nucleus/resolve.py:__call__"): (
-        "nucleus_bundle (long run): a manifest base_url that is a number"
-    ),
-    ("TypeError", "nucleus_convert/converters/nucleus/read_single.py:_record"): (
-        "nucleus_jsonl (long run): a payload whose reference_id is an object (unhashable)"
-    ),
-}
+EXCLUDED: dict[tuple[str, str], str] = {}
 
 
 def test_no_reader_crashes_on_the_short_fuzz_run() -> None:
