@@ -34,6 +34,14 @@ field holding a value it cannot write, under the model's kinds (:data:`RECORD_KI
 fields (:func:`record_fields`). :func:`drop_metadata` is the one spelling of metadata keys a
 format cannot hold (``metadata.<key>``); :func:`loss_row_problem` checks a row names the model.
 
+**Input limits** (:mod:`.limits`). Readers check untrusted input before they allocate or
+call native code: :func:`open_image` opens a PNG or image only when its header's size is
+within the ``max_pixels`` limit (:func:`max_pixels_option`, default Pillow's
+decompression-bomb limit) and turns every decoder error into one ``InputError`` line;
+:func:`json_value_problem` bounds the nesting (:data:`MAX_DEPTH`) and integer size of
+free-form values; :func:`count_problem` bounds counts a header declares;
+:func:`file_name_problem` refuses names that cannot name a file.
+
 **On-error policy** (:mod:`.on_error`). Readers declare ``on_error`` with
 :func:`on_error_option` and follow it with :class:`OnError`: raise the located ``InputError``,
 or record the malformed record in the loss report and go on.
@@ -52,6 +60,15 @@ from nucleus_convert.toolkit.files import (
     load_json,
 )
 from nucleus_convert.toolkit.images import IMAGE_MODES, place_image, regular_local_file
+from nucleus_convert.toolkit.limits import (
+    MAX_DEPTH,
+    count_problem,
+    file_name_problem,
+    json_value_problem,
+    max_pixels_option,
+    open_image,
+    pixels_problem,
+)
 from nucleus_convert.toolkit.losses import (
     RECORD_KINDS,
     SKIPPED_KIND,
@@ -73,6 +90,7 @@ from nucleus_convert.toolkit.paths import MAX_NAME_BYTES, confined, unsafe_name_
 
 __all__ = [
     "IMAGE_MODES",
+    "MAX_DEPTH",
     "MAX_NAME_BYTES",
     "ON_ERROR_MODES",
     "RECORD_KINDS",
@@ -86,14 +104,20 @@ __all__ = [
     "atomic_destination",
     "check_destination",
     "confined",
+    "count_problem",
     "drop_metadata",
+    "file_name_problem",
     "holds_value",
     "is_remote",
     "iter_jsonl",
+    "json_value_problem",
     "load_json",
     "loss_row_problem",
+    "max_pixels_option",
     "metadata_field",
     "on_error_option",
+    "open_image",
+    "pixels_problem",
     "place_image",
     "record_fields",
     "regular_local_file",

@@ -6,11 +6,11 @@ import subprocess
 import sys
 
 import nucleus_convert.toolkit as toolkit
-from nucleus_convert.toolkit import destination, files, images, losses, on_error, paths
+from nucleus_convert.toolkit import destination, files, images, limits, losses, on_error, paths
 
 
 def test_every_exported_name_is_the_submodule_object() -> None:
-    homes = [destination, files, images, losses, on_error, paths]
+    homes = [destination, files, images, limits, losses, on_error, paths]
     for name in toolkit.__all__:
         value = getattr(toolkit, name)
         assert any(getattr(m, name, None) is value for m in homes), name
@@ -39,6 +39,11 @@ def test_the_guide_names_every_piece_writers_need() -> None:
         "drop_metadata",
         "OnError",
         "on_error_option",
+        "open_image",
+        "max_pixels_option",
+        "json_value_problem",
+        "count_problem",
+        "file_name_problem",
     }
     assert wanted <= set(toolkit.__all__)
     guide = toolkit.__doc__ or ""

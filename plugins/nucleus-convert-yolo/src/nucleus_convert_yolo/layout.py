@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nucleus_convert import InputError
-from nucleus_convert.toolkit import MAX_NAME_BYTES
+from nucleus_convert.toolkit import file_name_problem
 from nucleus_convert_yolo.images import is_image
 
 __all__ = [
@@ -49,7 +49,6 @@ __all__ = [
     "checked_name",
     "images_under",
     "label_candidates",
-    "name_problem",
     "orphan_labels",
     "read_text",
     "replace_last",
@@ -99,21 +98,10 @@ def read_text(path: Path) -> str:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
 
 
-def name_problem(text: str) -> str | None:
-    """Why ``text`` cannot name a file to open (a NUL byte, a part over ``MAX_NAME_BYTES``
-    bytes), or None. The same check as ``nucleus_convert.toolkit.limits.file_name_problem``,
-    which the toolkit's public names do not export yet."""
-    if "\x00" in text:
-        return "the name holds a NUL byte"
-    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for part in text.split("/")):
-        return f"a part of the name is longer than {MAX_NAME_BYTES} bytes"
-    return None
-
-
 def checked_name(text: str, path: Path, line: int | None, what: str) -> str:
     """``text`` when it can name a file (no NUL byte, no part over 255 bytes), else the
     :class:`InputError` naming ``path`` (the file that gave it) and ``line``."""
-    problem = name_problem(text)
+    problem = file_name_problem(text)
     if problem is not None:
         raise InputError(
             f"{what} {text[:40]!r}... cannot name a file: {problem}", path=path, line=line

@@ -11,11 +11,11 @@ from typing import Any
 import yaml
 
 from nucleus_convert import InputError
+from nucleus_convert.toolkit import file_name_problem
 from nucleus_convert_yolo.layout import (
     Collector,
     Layout,
     checked_name,
-    name_problem,
     read_text,
     replace_last,
     unique_names,
@@ -193,7 +193,9 @@ def ultralytics_layout(config: Path) -> Layout:
 def _extra(value: Any, root: Path) -> bool:
     """True when a non-standard yaml key names subsets: existing folders or .txt lists."""
     texts = [value] if isinstance(value, str) else value if isinstance(value, list) else None
-    if not texts or not all(isinstance(t, str) and t and name_problem(t) is None for t in texts):
+    if not texts or not all(
+        isinstance(t, str) and t and file_name_problem(t) is None for t in texts
+    ):
         return False
     for text in texts:
         found = _ultralytics_path(text, root)
