@@ -54,6 +54,13 @@ class EncodeContext(Protocol):
         """``extra["task_id"]`` for ground truth (counted as dropped on a prediction)."""
         ...
 
+    def begin(
+        self, ann: Annotation, allowed: frozenset[str], where: object
+    ) -> tuple[dict[str, Any], Any]:
+        """Count ``extra`` keys the payload has no place for and the annotation as kept;
+        return the payload ``metadata`` and ``task_id``."""
+        ...
+
     def extra(self, ann: Annotation, allowed: frozenset[str], where: object) -> None:
         """Count every ``extra`` key the payload has no place for (``allowed`` it has)."""
         ...

@@ -55,12 +55,7 @@ class BoxCodec(Codec[Box]):
         where: object,
         mask_url: str | None = None,
     ) -> dict[str, Any] | None:
-        extra = ann.extra
-        if extra:
-            ctx.extra(ann, _EXTRA, where)
-        ctx.kept["box"] += 1
-        md = ctx.metadata(ann, where)
-        task_id = ctx.task_id(ann, where) if extra else None
+        md, task_id = ctx.begin(ann, _EXTRA, where)
         x, y, w, h = ann.x, ann.y, ann.width, ann.height
         if not (
             type(x) in PLAIN_NUMBERS
@@ -81,7 +76,7 @@ class BoxCodec(Codec[Box]):
             "reference_id": reference_id,
             "annotation_id": ann_id,
             "metadata": md,
-            "embedding_vector": extra.get("embedding_vector") if extra else None,
+            "embedding_vector": ann.extra.get("embedding_vector"),
             "track_reference_id": ann.track_id,
             "task_id": task_id,
         }

@@ -58,12 +58,7 @@ class CuboidCodec(Codec[Cuboid]):
         where: object,
         mask_url: str | None = None,
     ) -> dict[str, Any] | None:
-        extra = ann.extra
-        if extra:
-            ctx.extra(ann, _EXTRA, where)
-        ctx.kept["cuboid"] += 1
-        md = ctx.metadata(ann, where)
-        task_id = ctx.task_id(ann, where) if extra else None
+        md, task_id = ctx.begin(ann, _EXTRA, where)
         payload: dict[str, Any] = {
             "label": ann.label,
             "type": "cuboid",

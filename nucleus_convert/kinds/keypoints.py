@@ -126,12 +126,7 @@ class KeypointsCodec(Codec[Keypoints]):
         where: object,
         mask_url: str | None = None,
     ) -> dict[str, Any] | None:
-        extra = ann.extra
-        if extra:
-            ctx.extra(ann, _EXTRA, where)
-        ctx.kept["keypoints"] += 1
-        md = ctx.metadata(ann, where)
-        task_id = ctx.task_id(ann, where) if extra else None
+        md, task_id = ctx.begin(ann, _EXTRA, where)
         report = ctx.report
         payload = {
             "label": ann.label,

@@ -58,12 +58,7 @@ class MultiCategoryCodec(Codec[MultiCategory]):
                 example=str(where),
             )
             return None
-        extra = ann.extra
-        if extra:
-            ctx.extra(ann, CATEGORY_EXTRA, where)
-        ctx.kept["multicategory"] += 1
-        md = ctx.metadata(ann, where)
-        task_id = ctx.task_id(ann, where) if extra else None
+        md, task_id = ctx.begin(ann, CATEGORY_EXTRA, where)
         payload: dict[str, Any] = {"labels": list(ann.labels), "type": "multicategory"}
         ctx.report.not_uploadable(
             "multicategory",

@@ -45,12 +45,7 @@ class PolygonCodec(Codec[Polygon]):
         where: object,
         mask_url: str | None = None,
     ) -> dict[str, Any] | None:
-        extra = ann.extra
-        if extra:
-            ctx.extra(ann, _EXTRA, where)
-        ctx.kept["polygon"] += 1
-        md = ctx.metadata(ann, where)
-        task_id = ctx.task_id(ann, where) if extra else None
+        md, task_id = ctx.begin(ann, _EXTRA, where)
         payload = {
             "label": ann.label,
             "type": "polygon",
@@ -58,7 +53,7 @@ class PolygonCodec(Codec[Polygon]):
             "reference_id": reference_id,
             "annotation_id": ann.id,
             "metadata": md,
-            "embedding_vector": extra.get("embedding_vector") if extra else None,
+            "embedding_vector": ann.extra.get("embedding_vector"),
             "track_reference_id": ann.track_id,
             "task_id": task_id,
         }

@@ -40,12 +40,7 @@ class PolylineCodec(Codec[Polyline]):
         where: object,
         mask_url: str | None = None,
     ) -> dict[str, Any] | None:
-        extra = ann.extra
-        if extra:
-            ctx.extra(ann, _EXTRA, where)
-        ctx.kept["polyline"] += 1
-        md = ctx.metadata(ann, where)
-        task_id = ctx.task_id(ann, where) if extra else None
+        md, task_id = ctx.begin(ann, _EXTRA, where)
         payload = {
             "label": ann.label,
             "type": "line",

@@ -264,6 +264,18 @@ class Encoder:
         self._md_attrs, self._md_group, self._md = attrs, group, md
         return md
 
+    def begin(
+        self, ann: Annotation, allowed: frozenset[str], where: object
+    ) -> tuple[dict[str, Any], Any]:
+        """What every payload with metadata starts with: count the ``extra`` keys it has no
+        place for (``allowed`` it has) and the annotation as kept; return its ``metadata`` and
+        ``task_id``."""
+        extra = ann.extra
+        if extra:
+            self.extra(ann, allowed, where)
+        self.kept[ann.kind] += 1
+        return self.metadata(ann, where), (self.task_id(ann, where) if extra else None)
+
     def extra(self, ann: Annotation, allowed: frozenset[str], where: object) -> None:
         """Count ``extra["unknown_keys"]`` (keys a source payload had that Nucleus does not
         know) and every key the payload has no place for, each under its own name."""
