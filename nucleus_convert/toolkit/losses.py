@@ -25,7 +25,7 @@ silently. An annotation's ``prediction`` flag (it restates ``score``) and the he
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -38,6 +38,7 @@ __all__ = [
     "SKIPPED_KIND",
     "Carries",
     "FieldLedger",
+    "drop_bare_categories",
     "drop_metadata",
     "holds_value",
     "loss_row_problem",
@@ -223,6 +224,24 @@ def drop_metadata(
     for key in names:
         report.dropped(kind, metadata_field(key), reason=reason, example=where)
     return len(names)
+
+
+def drop_bare_categories(
+    report: LossReport, header: Header, written: Collection[str], reason: str
+) -> None:
+    """Count, as one ``(header, categories)`` row, the categories a format that declares
+    labels by bare name only cannot give back: those no record of the output uses
+    (``written`` holds the labels it does), and those with a ``source_id``, a
+    ``supercategory`` or attributes."""
+    lost = [
+        c.name
+        for c in header.categories
+        if c.name not in written or c.source_id is not None or c.supercategory or c.attributes
+    ]
+    if lost:
+        report.dropped(
+            "header", "categories", n=len(lost), reason=reason, example=", ".join(lost[:5])
+        )
 
 
 def loss_row_problem(kind: str, field: str) -> str | None:

@@ -106,7 +106,7 @@ from nucleus_convert.model import (
 from nucleus_convert.registry import WriteSummary
 from nucleus_convert.toolkit.files import local_image_size
 from nucleus_convert.toolkit.images import place_image
-from nucleus_convert.toolkit.losses import FieldLedger
+from nucleus_convert.toolkit.losses import FieldLedger, drop_bare_categories
 
 __all__ = ["kitti_axes_deviation", "write_kitti"]
 
@@ -405,21 +405,12 @@ class _Writer:
         """Count the header fields KITTI has no place for; of the categories only the labels
         written come back, as bare names."""
         self.ledger.fields(header, "header", handled={"categories"})
-        used = self.labels.used_labels
-        lost = [
-            c.name
-            for c in header.categories
-            if c.name not in used or c.source_id is not None or c.supercategory or c.attributes
-        ]
-        if lost:
-            self.report.dropped(
-                "header",
-                "categories",
-                n=len(lost),
-                reason="KITTI declares only the labels it writes, without ids, "
-                "supercategories or attributes",
-                example=", ".join(lost[:5]),
-            )
+        drop_bare_categories(
+            self.report,
+            header,
+            self.labels.used_labels,
+            "KITTI declares only the labels it writes, without ids, supercategories or attributes",
+        )
 
 
 def _image_size(camera: Item | None) -> tuple[int, int] | None:

@@ -66,7 +66,7 @@ from nucleus_convert.model import (
 from nucleus_convert.registry import WriteSummary
 from nucleus_convert.toolkit.files import SafeNames, is_remote
 from nucleus_convert.toolkit.images import place_image
-from nucleus_convert.toolkit.losses import FieldLedger
+from nucleus_convert.toolkit.losses import FieldLedger, drop_bare_categories
 from nucleus_convert.toolkit.paths import confined
 
 __all__ = ["POSE_DEFAULTS", "write_kitti_raw"]
@@ -335,21 +335,13 @@ class _Writer:
     def _header(self, header: Header) -> None:
         """Count the header fields kitti_raw has no place for; categories come back only as
         the tracklets' ``objectType`` labels, as bare names."""
-        used = self.tracks.used_labels
-        lost = [
-            c.name
-            for c in header.categories
-            if c.name not in used or c.source_id is not None or c.supercategory or c.attributes
-        ]
-        if lost:
-            self.report.dropped(
-                "header",
-                "categories",
-                n=len(lost),
-                reason="kitti_raw declares no labels beyond its tracklets' objectType "
-                "(and no ids, supercategories or attributes)",
-                example=", ".join(lost[:5]),
-            )
+        drop_bare_categories(
+            self.report,
+            header,
+            self.tracks.used_labels,
+            "kitti_raw declares no labels beyond its tracklets' objectType (and no ids, "
+            "supercategories or attributes)",
+        )
         for what, present in (
             ("skeletons", header.skeletons),
             ("taxonomies", header.taxonomies),
