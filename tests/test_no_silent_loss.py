@@ -7,7 +7,8 @@ format and read back, the two are compared field by field through the kind codec
 comparison must be explained by a lossy row the writer booked: the same field, a dotted
 refinement of it or the field it refines, the whole record (``*``), or, for annotations, their
 item left out or renamed. Sources: the Nucleus fixture bundle (track ids, camera parameters,
-metadata, predictions, scenes) and the every-kind dataset.
+metadata, predictions, scenes) and the every-kind dataset; the row names are also checked on the
+conformance kit's kitchen sink.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from paths import FIXTURES
 import nucleus_convert as nc
 from nucleus_convert.loss import LOSSY_STATUSES, LossReport
 from nucleus_convert.roundtrip import compare
+from nucleus_convert.testing.kitchen_sink import kitchen_sink_dataset
 from nucleus_convert.toolkit.losses import loss_row_problem
 
 TARGETS = ["coco", "voc", "kitti", "kitti_raw", "pointcloud", "nucleus"]
@@ -44,12 +46,26 @@ def _explained(row: tuple[str, str], booked: set[tuple[str, str]]) -> bool:
     )
 
 
+def _source(name: str, tmp_path: Path) -> Path:
+    """The dataset ``name`` as a Nucleus bundle."""
+    if name == "nucleus_fixture":
+        return FIXTURES / "nucleus"
+    if name == "every_kind":
+        data = every_kind_dataset().stream()
+    else:
+        data = kitchen_sink_dataset(tmp_path / "media")
+    nc.write(data, tmp_path / name, "nucleus")
+    return tmp_path / name
+
+
 @pytest.fixture(params=["nucleus_fixture", "every_kind"])
 def source(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
-    if request.param == "nucleus_fixture":
-        return FIXTURES / "nucleus"
-    nc.write(every_kind_dataset().stream(), tmp_path / "every_kind", "nucleus")
-    return tmp_path / "every_kind"
+    return _source(request.param, tmp_path)
+
+
+@pytest.fixture(params=["nucleus_fixture", "every_kind", "kitchen_sink"])
+def any_source(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    return _source(request.param, tmp_path)
 
 
 def _dst(tmp_path: Path, target: str) -> Path:
@@ -78,11 +94,12 @@ def test_every_field_a_round_trip_loses_was_counted_by_the_writer(
 
 @pytest.mark.parametrize("target", [*TARGETS, *WRITE_ONLY_CHECKED])
 def test_every_loss_row_names_a_model_kind_and_field(
-    source: Path, tmp_path: Path, target: str
+    any_source: Path, tmp_path: Path, target: str
 ) -> None:
     dst = _dst(tmp_path, target)
     dst.parent.mkdir()
-    report = nc.convert(source, dst, to=target).report
+    report = nc.convert(any_source, dst, to=target).report
+    assert report.entries, "every source holds something a target counts"
     problems = [
         f"({e.kind}, {e.field}): {problem}"
         for e in report

@@ -151,19 +151,3 @@ def test_cli_path_traversal_writes_nothing_outside_and_reports_the_mapping(tmp_p
     outside = [p for p in tmp_path.rglob("*") if p.is_file() and "out" not in p.parts]
     assert outside == [coco]
     assert "reference_id" in proc.stderr and "made safe" in proc.stderr
-
-
-@pytest.mark.parametrize("source", ["every_kind", "kitchen_sink"])
-def test_every_row_names_a_model_kind_and_field(tmp_path: Path, source: str) -> None:
-    from nucleus_convert.testing.kitchen_sink import kitchen_sink_dataset
-    from nucleus_convert.toolkit.losses import loss_row_problem
-
-    data = (
-        every_kind_dataset().stream()
-        if source == "every_kind"
-        else kitchen_sink_dataset(tmp_path / "media")
-    )
-    report = nc.write(data, tmp_path / "o", "kitti").report
-    assert report.entries, "the dataset holds things kitti cannot carry"
-    problems = [loss_row_problem(e.kind, e.field) for e in report]
-    assert [p for p in problems if p is not None] == []

@@ -58,19 +58,3 @@ def test_unsafe_reference_ids_are_written_under_safe_names_inside(tmp_path: Path
     entry = result.report.entries[("item", "reference_id")]
     assert entry.count("approximated") == 1
     assert entry.examples == [f"item {ref!r} -> {only.name}"]
-
-
-@pytest.mark.parametrize("source", ["every_kind", "kitchen_sink"])
-def test_every_row_names_a_model_kind_and_field(tmp_path: Path, source: str) -> None:
-    from nucleus_convert.testing.kitchen_sink import kitchen_sink_dataset
-    from nucleus_convert.toolkit.losses import loss_row_problem
-
-    data = (
-        every_kind_dataset().stream()
-        if source == "every_kind"
-        else kitchen_sink_dataset(tmp_path / "media")
-    )
-    report = nc.write(data, tmp_path / "o", "pointcloud").report
-    assert report.entries, "the dataset holds things pointcloud cannot carry"
-    problems = [loss_row_problem(e.kind, e.field) for e in report]
-    assert [p for p in problems if p is not None] == []
