@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nucleus_convert.errors import FormatError, NucleusConvertError, PluginError
+from nucleus_convert.errors import FormatError, NucleusConvertError, OutputError, PluginError
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import Dataset, Item, ItemStream
 from nucleus_convert.plugins import get_registry
@@ -108,19 +108,90 @@ def write(
         report = dataset.losses
     else:
         dataset.losses.forward_to(report)
-    if on_item is not None:
-        dataset = Dataset(
-            dataset.header, _tap(dataset.items, on_item), dataset.scenes, dataset.losses
-        )
-    with atomic_destination(dst, overwrite=overwrite) as target, gc_paused(), _blame(f, "writer"):
+    current = _Current()
+    dataset = Dataset(
+        dataset.header, _tap(dataset.items, on_item, current), dataset.scenes, dataset.losses
+    )
+    with (
+        atomic_destination(dst, overwrite=overwrite) as target,
+        gc_paused(),
+        _blame(f, "writer"),
+        _unencodable(current),
+    ):
         summary = f.write(dataset, target, parsed, report)
     return WriteResult(path=dst, format=f.name, summary=summary, report=report)
 
 
-def _tap(items: Iterator[Item], on_item: Callable[[Item], None]) -> Iterator[Item]:
+class _Current:
+    """The reference id of the item a writer took last (None before the first and after the
+    last)."""
+
+    __slots__ = ("done", "reference_id")
+
+    def __init__(self) -> None:
+        self.reference_id: str | None = None
+        self.done = False
+
+
+def _tap(
+    items: Iterator[Item], on_item: Callable[[Item], None] | None, current: _Current
+) -> Iterator[Item]:
     for item in items:
-        on_item(item)
+        current.reference_id = item.reference_id
+        field = _unencodable_field(item)
+        if field is not None:
+            raise OutputError(f"item {item.reference_id!r}, field {field}: {_UNENCODABLE}")
+        if on_item is not None:
+            on_item(item)
         yield item
+    current.reference_id = None
+    current.done = True
+
+
+_UNENCODABLE = (
+    "holds text that is not valid Unicode and cannot be written (a lone surrogate, as Python "
+    "gives for a file name whose bytes are not UTF-8)"
+)
+
+
+def _surrogate(text: str) -> bool:
+    return not text.isascii() and any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def _unencodable_field(item: Item) -> str | None:
+    """The first of the item's names (reference id, media path, annotation labels) that holds
+    a lone surrogate, or None. Names are where file names with undecodable bytes end up; other
+    text no output can encode is caught when the writer meets it (:func:`_unencodable`)."""
+    if _surrogate(item.reference_id):
+        return "reference_id"
+    path = getattr(item.media, "path", None)
+    if isinstance(path, str) and _surrogate(path):
+        return "media.path"
+    for ann in item.annotations:
+        if _surrogate(ann.label):
+            return f"annotation {ann.id or ann.label!r} label"
+    return None
+
+
+@contextmanager
+def _unencodable(current: _Current) -> Iterator[None]:
+    """Turn text no output can encode into the project's error, naming the item being written.
+
+    Python strings may hold lone surrogates (``os.listdir`` gives them for a file name whose
+    bytes are not UTF-8, and any caller can build one); UTF-8 files and JSON cannot hold them.
+    """
+    try:
+        yield
+    except (UnicodeEncodeError, TypeError) as exc:
+        if not isinstance(exc, UnicodeEncodeError) and "surrogates" not in str(exc):
+            raise
+        if current.reference_id is not None:
+            where = f"item {current.reference_id!r}"
+        elif current.done:
+            where = "the dataset (header, scenes or files written after the items)"
+        else:
+            where = "the dataset header"
+        raise OutputError(f"{where}: {_UNENCODABLE}") from None
 
 
 def convert(

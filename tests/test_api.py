@@ -76,3 +76,53 @@ def test_convert_returns_the_report_the_manifest_holds(tmp_path: Path) -> None:
     manifest = orjson.loads((tmp_path / "out" / "manifest.json").read_bytes())
     assert manifest["loss"] == result.report.to_json()
     assert result.report.skipped and manifest["skipped"] == result.report.skipped
+
+
+def _dataset_with(label: str, reference_id: str, category: str) -> nc.Dataset:
+    from nucleus_convert.model import Box, Category, Header, ImageMedia, Item
+
+    box = Box(label=label, x=1, y=1, width=3, height=3)
+    item = Item(reference_id, ImageMedia("img1.jpg", 10, 10), annotations=[box])
+    return nc.Dataset(Header(categories=[Category("cat"), Category(category)]), iter([item]))
+
+
+@pytest.mark.parametrize("fmt", ["coco", "voc", "kitti", "nucleus", "yolo"])
+@pytest.mark.parametrize(
+    ("label", "reference_id", "category", "where"),
+    [
+        ("ca\udcfft", "img1", "dog", "item 'img1'"),
+        ("cat", "im\udcffg", "dog", "item 'im\\\\udcffg'"),
+    ],
+)
+def test_text_no_output_can_encode_is_the_projects_error_naming_the_item(
+    tmp_path: Path, fmt: str, label: str, reference_id: str, category: str, where: str
+) -> None:
+    with pytest.raises(nc.errors.NucleusConvertError, match=where):
+        nc.write(_dataset_with(label, reference_id, category), tmp_path / "out", fmt)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_category_no_output_can_encode_is_refused_after_the_items(tmp_path: Path) -> None:
+    with pytest.raises(nc.errors.OutputError, match="files written after the items"):
+        nc.write(_dataset_with("cat", "img1", "d\ud800g"), tmp_path / "out", "coco")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_kitti_frame_whose_file_names_are_not_utf8_fails_with_one_line(tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    from cli_runner import run_cli
+
+    src = tmp_path / "kitti"
+    shutil.copytree(FIXTURES / "kitti" / "object", src)
+    undecodable = os.fsdecode(b"00\xff000")  # a surrogate escape, as os.listdir gives it
+    for path in list((src / "training").glob("*/000000*")):
+        path.rename(path.with_name(undecodable + path.name[6:]))
+    for target in ("coco", "nucleus"):
+        dst = tmp_path / target
+        proc = run_cli("convert", str(src), str(dst), "--from", "kitti", "--to", target)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.startswith("error: item ") and proc.stderr.count("\n") == 1
+        assert "not valid Unicode" in proc.stderr
+        assert not (tmp_path / target).exists()

@@ -51,7 +51,14 @@ from nucleus_convert.converters.voc.schema import (
     DEFAULT_DEPTH,
     TAXONOMY,
 )
-from nucleus_convert.converters.voc.xml_write import XML_NAME, put, writable, write_object
+from nucleus_convert.converters.voc.xml_write import (
+    XML_NAME,
+    put,
+    writable,
+    write_object,
+    xml_text_problem,
+)
+from nucleus_convert.errors import OutputError
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import (
     Annotation,
@@ -322,8 +329,12 @@ class _VocWriter:
         md = item.metadata
         root = etree.Element("annotation")
         if "folder" in md:
-            put(root, "folder", md["folder"])
-        put(root, "filename", self._filename(item, stem))
+            self._item_field(root, "folder", md["folder"], where)
+        filename = self._filename(item, stem)
+        problem = xml_text_problem(filename)
+        if problem is not None:
+            raise OutputError(f"{where}, field media.path: the file name {problem}")
+        put(root, "filename", filename)
         for key in ("source", "owner"):
             if key in md:
                 self._item_field(root, key, md[key], where)

@@ -19,9 +19,12 @@ from nucleus_convert.errors import OutputError
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import Box
 
-__all__ = ["XML_NAME", "put", "writable", "write_bndbox", "write_object"]
+__all__ = ["XML_NAME", "put", "writable", "write_bndbox", "write_object", "xml_text_problem"]
 
 XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+# Characters XML 1.0 cannot hold at all (not even as references): NUL and the other C0
+# controls but tab, newline and carriage return, lone surrogates, U+FFFE and U+FFFF.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _STANDARD = ("pose", "truncated", "difficult", "occluded")
 _NOT_XML = "attribute {key!r} cannot be spelled as a VOC XML element"
 
@@ -33,12 +36,27 @@ def _coord(value: float) -> str:
     return repr(rounded)
 
 
+def xml_text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be the text of an XML 1.0 element, or None when it can."""
+    bad = _NOT_XML_CHAR.search(text)
+    if bad is None:
+        return None
+    return (
+        f"holds {bad.group()!r} at position {bad.start()}, a character XML 1.0 cannot hold "
+        "(NUL, a control character or a lone surrogate)"
+    )
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return str(int(value))
     if isinstance(value, float) and not math.isfinite(value):
         raise OutputError(f"{value} cannot be written to VOC XML")
-    return str(value)
+    text = str(value)
+    problem = xml_text_problem(text)
+    if problem is not None:
+        raise OutputError(f"{text!r} {problem}")
+    return text
 
 
 def put(parent: etree._Element, tag: str, value: Any) -> None:
@@ -56,7 +74,10 @@ def put(parent: etree._Element, tag: str, value: Any) -> None:
 
 
 def writable(value: Any) -> bool:
-    """True when ``value`` can be spelled as XML elements (tags that are XML names)."""
+    """True when ``value`` can be spelled as XML elements (tags that are XML names, text
+    without characters XML cannot hold)."""
+    if isinstance(value, str):
+        return xml_text_problem(value) is None
     if isinstance(value, dict):
         return all(
             isinstance(k, str) and XML_NAME.fullmatch(k) and writable(v) for k, v in value.items()
@@ -90,6 +111,9 @@ def write_object(
     its ``part`` boxes, the attributes naming one of ``actions`` under ``actions``, the other
     scalars in CVAT's ``attributes`` block and the rest as elements; an attribute that cannot
     be spelled as XML is counted as dropped (``attributes.<key>``)."""
+    problem = xml_text_problem(box.label)
+    if problem is not None:
+        raise OutputError(f"{where}, box {box.id or box.label!r}, field label: {problem}")
     obj = etree.SubElement(root, "object")
     put(obj, "name", box.label)
     attrs = dict(box.attributes)
@@ -110,6 +134,9 @@ def write_object(
 
 
 def _write_part(obj: etree._Element, part: Box, report: LossReport, where: str) -> None:
+    problem = xml_text_problem(part.label)
+    if problem is not None:
+        raise OutputError(f"{where}, part {part.id or part.label!r}, field label: {problem}")
     el = etree.SubElement(obj, "part")
     put(el, "name", part.label)
     write_bndbox(el, part)
@@ -125,7 +152,12 @@ def _write_part(obj: etree._Element, part: Box, report: LossReport, where: str) 
 def _write_attributes(
     obj: etree._Element, attrs: dict[str, Any], report: LossReport, where: str
 ) -> None:
-    scalars = {k: v for k, v in attrs.items() if v is None or isinstance(v, str | int | float)}
+    scalars = {
+        k: v
+        for k, v in attrs.items()
+        if xml_text_problem(str(k)) is None
+        and (v is None or isinstance(v, int | float) or (isinstance(v, str) and writable(v)))
+    }
     if scalars:
         el = etree.SubElement(obj, "attributes")
         for key, value in scalars.items():

@@ -155,3 +155,37 @@ def test_cli_refuses_an_escaping_subset_with_one_error_line(tmp_path: Path) -> N
     assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1
     assert "cannot write" in proc.stderr
     assert not (tmp_path / "escape.txt").exists() and not dst.exists()
+
+
+def _one_box_dataset(
+    label: str, attributes: dict[str, object], metadata: dict[str, object]
+) -> nc.Dataset:
+    from nucleus_convert.model import Box, Header, ImageMedia, Item
+
+    box = Box(label=label, x=1, y=1, width=3, height=3, attributes=attributes)
+    item = Item("img1", ImageMedia("img1.jpg", 10, 10), metadata=metadata, annotations=[box])
+    return nc.Dataset(Header(), iter([item]))
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x01", "\x1f", "\ufffe"])
+def test_a_label_xml_cannot_hold_is_refused_naming_item_box_and_field(
+    tmp_path: Path, char: str
+) -> None:
+    with pytest.raises(OutputError, match=r"item 'img1', box .*, field label: holds"):
+        nc.write(_one_box_dataset(f"ca{char}t", {}, {}), tmp_path / "voc", "voc")
+    assert not (tmp_path / "voc").exists()
+
+
+def test_attributes_and_metadata_xml_cannot_hold_are_dropped_and_counted(tmp_path: Path) -> None:
+    dataset = _one_box_dataset(
+        "cat", {"note": "a\x00b", "ok": "fine", "bad\x01key": 1}, {"source": "x\x02", "k": "v"}
+    )
+    result = nc.write(dataset, tmp_path / "voc", "voc")
+    dropped = _dropped(result.report)
+    assert dropped[("box", "attributes.note")] == 1
+    assert dropped[("box", "attributes.bad\x01key")] == 1
+    assert dropped[("item", "metadata.source")] == 1
+    back = list(nc.read(tmp_path / "voc", "voc").items)
+    (box,) = back[0].annotations
+    assert box.label == "cat" and box.attributes["ok"] == "fine"
+    assert "note" not in box.attributes and back[0].metadata["k"] == "v"
