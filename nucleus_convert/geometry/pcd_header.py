@@ -254,6 +254,10 @@ def _check_binary(header: PcdHeader, path: Path, remaining: int) -> None:
         )
 
 
+# LZF's best case is a back reference of 264 bytes spelled in 3 (control, length, offset).
+LZF_MAX_RATIO = 88
+
+
 def _check_compressed(stream: BinaryIO, header: PcdHeader, path: Path, remaining: int) -> None:
     sizes = stream.read(8)
     if len(sizes) < 8:
@@ -275,6 +279,15 @@ def _check_compressed(stream: BinaryIO, header: PcdHeader, path: Path, remaining
             f"{remaining - 8} after the sizes",
             path=path,
             line=header.lines["DATA"],
+        )
+    if uncompressed > LZF_MAX_RATIO * compressed:
+        # Checked before open3d allocates the unpacked buffer: a few hundred bytes of file
+        # could otherwise declare gigabytes of points.
+        raise InputError(
+            f"binary_compressed data of {compressed} bytes cannot unpack to {uncompressed}: "
+            f"LZF expands at most {LZF_MAX_RATIO} times",
+            path=path,
+            line=header.lines["POINTS"],
         )
 
 

@@ -76,6 +76,16 @@ LIES: dict[str, tuple[bytes, int, str]] = {
         10,
         r"unpacks to 48",
     ),
+    "compressed data too small to unpack to POINTS (a memory bomb)": (
+        pcd(
+            width=100_000_000,
+            points=100_000_000,
+            data="binary_compressed",
+            body=np.array([4, 1_600_000_000], dtype="<u4").tobytes() + b"x" * 4,
+        ),
+        10,
+        r"of 4 bytes cannot unpack to 1600000000: LZF expands at most 88 times",
+    ),
 }
 
 
