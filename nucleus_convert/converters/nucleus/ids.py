@@ -10,10 +10,9 @@ checked.
 So the writer makes ``(reference_id, annotation_id)`` unique within annotations and within
 predictions (stricter than the client, which also keys annotations by task). The first
 annotation without an id on an item keeps none (``(ref, None)`` once is accepted). A later one
-on the same item is counted ``not_uploadable`` under ``(kind, "id")`` and written without an
-id (a Nucleus bundle that is so, such as the test fixture, rewrites byte-identical); with
-``duplicate_ids=rename`` it gets ``<kind>-<n>`` (``n`` its position on the item, 1-based),
-counted as approximated. An id the
+on the same item gets ``<kind>-<n>`` (``n`` its position on the item, 1-based), in either
+mode, counted as approximated under ``(kind, "id")``: there is no source id to keep, and
+without one the client refuses the whole batch. An id the
 client invented (a box's ``label-x-y-w-h-ref``) that repeats gets a ``-<n>`` suffix; an id
 shared by annotations of two kinds (one source object: a KITTI box and its cuboid) gets a
 ``-<kind>`` suffix on the later one, counted as approximated; a source
@@ -95,15 +94,6 @@ class AnnotationIds:
                 "as a KITTI box and its cuboid); the Nucleus client needs them distinct, so "
                 "the later one's id got a -<kind> suffix",
             )
-        if ann_id is None and not self.rename:
-            self.report.not_uploadable(
-                ann.kind,
-                "id",
-                reason="a second annotation without an id on the item: the Nucleus client "
-                "refuses the batch (-w duplicate_ids=rename gives it one)",
-                example=str(where),
-            )
-            return None
         if ann_id is None:
             new_id = self._free(seen, f"{ann.kind}-{self._pos}")
             payload["annotation_id"] = new_id

@@ -117,10 +117,32 @@ def test_identical_boxes_without_ids_get_unique_client_ids(tmp_path: Path) -> No
     _client_accepts(result.path)
 
 
-def test_second_id_less_annotation_is_reported_not_uploadable_by_default(tmp_path: Path) -> None:
-    item = _image("a", Polygon(label="c", points=SQUARE), Polyline(label="c", points=SQUARE[:2]))
+def test_second_id_less_annotation_gets_an_id_by_default_and_the_client_accepts(
+    tmp_path: Path,
+) -> None:
+    item = _image(
+        "a",
+        Polygon(label="c", points=SQUARE),
+        Polyline(label="c", points=SQUARE[:2]),
+        Polygon(label="c", points=SQUARE),
+    )
     result = nc.write(_dataset([item]), tmp_path / "out", "nucleus")
-    assert result.report.entries[("polyline", "id")].count("not_uploadable") == 1
+    ids = [p["annotation_id"] for p in lines(result.path / "annotations.jsonl")]
+    assert ids == [None, "polyline-2", "polygon-3"]
+    assert result.report.entries[("polyline", "id")].count("approximated") == 1
+    assert result.report.entries[("polygon", "id")].count("approximated") == 1
+    assert not any(e.count("not_uploadable") for e in result.report)
+    _client_accepts(result.path)
+
+
+@pytest.mark.parametrize("source", ["nucleus", "every_kind"])
+def test_default_bundles_pass_the_clients_duplicate_check(tmp_path: Path, source: str) -> None:
+    from every_kind import every_kind_dataset
+    from paths import FIXTURES
+
+    dataset = nc.read(FIXTURES / "nucleus") if source == "nucleus" else every_kind_dataset()
+    result = nc.write(dataset, tmp_path / "out", "nucleus")
+    _client_accepts(result.path)
 
 
 def test_every_kind_bundle_passes_the_clients_duplicate_check_with_rename(
