@@ -37,12 +37,12 @@ BAD_IHDR = (
 """Pillow: ``ValueError: Truncated IHDR chunk``."""
 
 
-def broken_chunk_png(depth: int = 8) -> bytes:
+def broken_chunk_png(depth: int = 8, width: int = 4, height: int = 4) -> bytes:
     """A grayscale PNG of ``depth`` bits whose pixels end in a chunk whose type is not four
     letters: Pillow raises ``SyntaxError: broken PNG file`` when it decodes them."""
     return (
         SIGNATURE
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, depth, 0, 0, 0, 0))
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, 0, 0, 0, 0))
         + chunk(b"IDAT", zlib.compress(b"\0" * 40)[:5])
         + b"\x00\x00\x00\x05\x00IENxxxxxxxxx"
     )

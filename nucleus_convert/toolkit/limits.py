@@ -134,12 +134,17 @@ def _one_line(exc: BaseException) -> str:
 
 @contextmanager
 def open_image(
-    path: Path, *, max_pixels: int | None = None, what: str = "image"
+    path: Path,
+    *,
+    max_pixels: int | None = None,
+    what: str = "image",
+    size: tuple[int, int] | None = None,
 ) -> Iterator[PILImage.Image]:
     """Open ``path`` with Pillow, refusing it before any pixel is decoded when its header says
-    more than :func:`pixel_limit` pixels; any Pillow error inside the ``with`` block (decoding
-    included) becomes an :class:`InputError` naming the file (``what`` names the role, as in
-    ``"cannot read segmentation mask"``)."""
+    more than :func:`pixel_limit` pixels, or, when ``size`` (``(width, height)``, what the
+    dataset declares) is given, another size; any Pillow error inside the ``with`` block
+    (decoding included) becomes an :class:`InputError` naming the file (``what`` names the
+    role, as in ``"cannot read segmentation mask"``)."""
     from PIL import Image
 
     errors = image_errors()
@@ -154,6 +159,11 @@ def open_image(
             problem = pixels_problem(width, height, limit)
             if problem is not None:
                 raise InputError(f"{what} is too large: {problem}", path=path)
+            if size is not None and (width, height) != tuple(size):
+                raise InputError(
+                    f"{what} is {width}x{height} pixels but the image is {size[0]}x{size[1]}",
+                    path=path,
+                )
             yield im
     except errors as exc:
         raise InputError(f"cannot read {what}: {_one_line(exc)}", path=path) from None

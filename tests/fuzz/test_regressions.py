@@ -159,3 +159,20 @@ def test_a_single_jsonl_category_whose_reference_id_is_an_object(
         b'"track_referencid":null,"task_id":null,"taxonomy_name":"conditions"}'
     )
     _no_crash(_read(servers, tmp_path, "nucleus_jsonl", "payloads.jsonl", line))
+
+
+def test_a_panoptic_png_declaring_8388614_rows_for_a_6_row_image(
+    servers: dict[tuple[str, ...], Server], tmp_path: Path
+) -> None:
+    # 8 x 8388614 RGB pixels is under Pillow's bomb limit, but decoding it and its segment
+    # ids passed the 1 GiB cap; the image's declared 8 x 6 is now checked from the PNG header
+    png = (
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x08\x00\x80\x00\x06\x08\x02\x00\x00"
+        b'\x00"\\\xcdv\x00\x00\x00\x1fIDATx\x9cc`\xc0\x01\x18\x19\x18\x18Xa\x9c\xdfH\x12L\xf8t'
+        b"`\xe5\xe1\xd4\x81S\x02\x00s&\x01\n"
+    )
+    outcome = _read(servers, tmp_path, "coco_panoptic", "panoptic/b.png", png)
+    _no_crash(outcome)
+    assert outcome.status == "error" and "is 8x8388614 pixels but the image is 8x6" in (
+        outcome.message or ""
+    )

@@ -112,6 +112,20 @@ def test_max_pixels_raises_the_limit_for_one_read_and_restores_pillows(tmp_path:
     assert before == Image.MAX_IMAGE_PIXELS
 
 
+def test_an_image_of_another_size_than_declared_is_refused_from_its_header(
+    tmp_path: Path,
+) -> None:
+    png = tmp_path / "tall.png"
+    png.write_bytes(one_colour_png(8, 8_000_000))  # 64 MB of pixels in a file of a few KB
+    with (
+        pytest.raises(InputError, match="mask is 8x8000000 pixels but the image is 8x6"),
+        open_image(png, what="mask", size=(8, 6)),
+    ):
+        pytest.fail("the body must not run")
+    with open_image(png, size=(8, 8_000_000)) as im:
+        assert im.size == (8, 8_000_000)
+
+
 def test_nesting_up_to_the_limit_passes_and_one_more_level_is_refused() -> None:
     assert json_value_problem(_nested(MAX_DEPTH)) is None
     assert json_value_problem(_nested(MAX_DEPTH + 1)) == f"nested more than {MAX_DEPTH} levels deep"

@@ -28,9 +28,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
-import numpy as np
-
 from nucleus_convert.converters.coco.categories import read_categories
+from nucleus_convert.converters.coco.panoptic import panoptic_ids, panoptic_index
 from nucleus_convert.converters.coco.schema import CAPTIONS_KEY, KNOWN_ANNOTATION_KEYS, is_coco_id
 from nucleus_convert.errors import InputError
 from nucleus_convert.geometry.rle import check_rle
@@ -49,13 +48,12 @@ from nucleus_convert.model import (
     Keypoints,
     MaskRef,
     Polygon,
-    Segment,
     Segmentation,
     Skeleton,
     Visibility,
 )
 from nucleus_convert.toolkit.files import join_location, load_json
-from nucleus_convert.toolkit.limits import json_value_problem, open_image
+from nucleus_convert.toolkit.limits import json_value_problem
 from nucleus_convert.toolkit.on_error import OnError, SkipRecord
 
 __all__ = ["read_coco"]
@@ -532,45 +530,17 @@ class CocoReader:
         record = f"panoptic annotation of image id {image_id}"
         root = Path(self.panoptic_root) if self.panoptic_root else self.path.parent / self.path.stem
         png = root / a["file_name"]
+        h, w = self.sizes.get(image_id, (None, None))
         try:
-            with open_image(png, max_pixels=self.max_pixels, what="PNG") as im:
-                rgb = np.asarray(im.convert("RGB"), dtype=np.uint32)
+            size = (w, h) if h is not None and w is not None else None
+            ids = panoptic_ids(png, size, self.max_pixels)
         except InputError as exc:
             raise InputError(
                 f"panoptic PNG {png}: {exc.message}", path=self.path, record=record
             ) from None
-        ids = rgb[..., 0] + 256 * rgb[..., 1] + 65536 * rgb[..., 2]
-        h, w = self.sizes.get(image_id, (None, None))
-        if (h is not None and ids.shape[0] != h) or (w is not None and ids.shape[1] != w):
-            raise InputError(
-                f"panoptic PNG {png} is {ids.shape[0]}x{ids.shape[1]} but the image is {h}x{w}",
-                path=self.path,
-                record=record,
-            )
-        infos = a["segments_info"]
-        if len(infos) > 255:
-            raise InputError(
-                f"{len(infos)} segments; an index mask holds at most 255",
-                path=self.path,
-                record=record,
-            )
-        index = np.zeros(ids.shape, dtype=np.uint8)
-        segments = []
-        known = {0}
-        for k, s in enumerate(infos, start=1):
-            index[ids == s["id"]] = k
-            known.add(s["id"])
-            attrs = {"coco_id": s["id"]}
-            attrs.update((key, v) for key, v in s.items() if key not in ("id", "category_id"))
-            segments.append(Segment(index=k, label=self.labels[s["category_id"]], attributes=attrs))
-        stray = np.setdiff1d(np.unique(ids), np.fromiter(known, dtype=np.uint32))
-        if stray.size:
-            raise InputError(
-                f"panoptic PNG {png} has segment ids {stray[:5].tolist()} that segments_info "
-                "does not list",
-                path=self.path,
-                record=record,
-            )
+        index, segments, problem = panoptic_index(ids, a["segments_info"], self.labels)
+        if problem is not None:
+            raise InputError(f"panoptic PNG {png} {problem}", path=self.path, record=record)
         extra = {k: v for k, v in a.items() if k not in ("image_id", "segments_info")}
         return Segmentation(
             id=f"panoptic-{image_id}",

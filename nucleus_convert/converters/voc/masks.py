@@ -24,15 +24,20 @@ __all__ = ["read_voc_png", "write_voc_png"]
 
 
 def read_voc_png(
-    path: Path, colours: Mapping[tuple[int, int, int], int], *, max_pixels: int | None = None
+    path: Path,
+    colours: Mapping[tuple[int, int, int], int],
+    *,
+    max_pixels: int | None = None,
+    size: tuple[int, int] | None = None,
 ) -> npt.NDArray[np.uint8]:
     """Decode ``path`` to palette indices; RGB pixels are looked up in ``colours``.
 
-    A PNG over ``max_pixels`` pixels (default Pillow's limit) is refused from its header, and
-    every Pillow decode error is an :class:`InputError` naming the file
+    A PNG over ``max_pixels`` pixels (default Pillow's limit), or of another size than
+    ``size`` (``(width, height)``, when known), is refused from its header, and every Pillow
+    decode error is an :class:`InputError` naming the file
     (:func:`~nucleus_convert.toolkit.limits.open_image`).
     """
-    with open_image(path, max_pixels=max_pixels, what="segmentation mask") as im:
+    with open_image(path, max_pixels=max_pixels, what="segmentation mask", size=size) as im:
         if im.format != "PNG":
             raise InputError(f"segmentation mask is {im.format}, not PNG", path=path)
         mode = im.mode

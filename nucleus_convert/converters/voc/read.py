@@ -497,14 +497,8 @@ class VocReader:
         lookup: Mapping[tuple[int, int, int], int],
         size: tuple[int, int] | None,
     ) -> npt.NDArray[np.uint8]:
-        arr = read_voc_png(path, lookup, max_pixels=self.max_pixels)
-        if size is not None and arr.shape != (size[1], size[0]):
-            raise InputError(
-                f"mask is {arr.shape[1]}x{arr.shape[0]} pixels but the image is "
-                f"{size[0]}x{size[1]} (XML <size> or the other mask)",
-                path=path,
-            )
-        return arr
+        # ``size`` is the XML's <size>, or the other mask's; checked from the PNG header
+        return read_voc_png(path, lookup, max_pixels=self.max_pixels, size=size)
 
 
 def _bndbox(element: etree._Element, path: Path, record: str) -> tuple[float, float, float, float]:

@@ -13,8 +13,8 @@ from cli_runner import run_cli
 from limits_checks import (
     ADVERSARIAL_INPUTS,
     BAD_IHDR,
-    BROKEN_CHUNK,
     assert_refused,
+    broken_chunk_png,
     one_colour_png,
     run_capped,
 )
@@ -37,7 +37,8 @@ def _convert(tree: Path, *extra: str) -> tuple[Path, subprocess.CompletedProcess
 
 @pytest.mark.parametrize(
     ("png", "fragment"),
-    [(BAD_IHDR, "Truncated IHDR chunk"), (BROKEN_CHUNK, "broken PNG file")],
+    # the image's own size (32x24): a PNG of another size is refused before it is decoded
+    [(BAD_IHDR, "Truncated IHDR chunk"), (broken_chunk_png(8, 32, 24), "broken PNG file")],
     ids=["ValueError", "SyntaxError"],
 )
 def test_a_malformed_class_png_is_one_error_line(tree: Path, png: bytes, fragment: str) -> None:
