@@ -8,6 +8,10 @@ Layout written (files with nothing to say are not created)::
     scenes.jsonl              LidarScene payloads; their frames embed the scene items
     scene_annotations.jsonl   SceneCategoryAnnotation payloads
     scene_predictions.jsonl   SceneCategoryPrediction payloads
+    not_uploadable_annotations.jsonl, not_uploadable_predictions.jsonl
+                              payloads Nucleus will not take (a cuboid on an image item, a
+                              second segmentation of an item; each reported not_uploadable):
+                              kept for reading back, apart from the files to upload
     masks/*.png               segmentation index masks (8-bit, one per segmentation)
     pointclouds/*.json        point clouds as {"points": [{"x", "y", "z", "i"}]}
     manifest.json             source, counts, categories, taxonomies, skeletons, metadata schema

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -103,7 +104,15 @@ def _extra(item: Item, payload: dict[str, Any], in_scene: bool, report: LossRepo
     ``embedding_info`` in a scene) as dropped under its own name."""
     where = f"item {item.reference_id!r}"
     for key, value in item.extra.items():
-        if key in ITEM_EXTRA and not in_scene:
+        if key in ITEM_EXTRA and not in_scene and not _embedding_info(value):
+            report.dropped(
+                "item",
+                key,
+                reason="not the client's embedding_info ({index_id: text, embedding_vector: "
+                "[numbers]})",
+                example=where,
+            )
+        elif key in ITEM_EXTRA and not in_scene:
             payload[key] = value
         elif key in ITEM_EXTRA:
             report.dropped("item", key, reason="scene items carry no embedding", example=where)
@@ -111,6 +120,18 @@ def _extra(item: Item, payload: dict[str, Any], in_scene: bool, report: LossRepo
             report.dropped(
                 "item", key, reason=f"Nucleus items have no place for {key}", example=where
             )
+
+
+def _embedding_info(value: Any) -> bool:
+    """``value`` has the shape of the client's ``DatasetItemEmbeddingInfo`` payload."""
+    if not isinstance(value, dict) or set(value) != {"index_id", "embedding_vector"}:
+        return False
+    vector = value["embedding_vector"]
+    return (
+        isinstance(value["index_id"], str)
+        and isinstance(vector, list)
+        and all(type(v) in (int, float) and math.isfinite(v) for v in vector)
+    )
 
 
 def _scene_url_key(location: str, media_type: str, where: str, report: LossReport) -> str:

@@ -88,10 +88,15 @@ def _paths(root: Path, key: str, manifest: dict[str, Any]) -> list[Path]:
 def _read_annotations(
     root: Path, decoder: Decoder, manifest: dict[str, Any], *, scene: bool
 ) -> dict[str, list[Annotation]]:
-    """Ground truth then predictions, of items (or of scenes), by reference id."""
-    keys = ("scene_annotations", "scene_predictions") if scene else ("annotations", "predictions")
+    """Ground truth then predictions, of items (or of scenes), by reference id; on items, then
+    the payloads Nucleus will not take (ground truth, predictions) that the writer kept apart."""
+    keys: tuple[str, ...] = ("annotations", "predictions")
+    if scene:
+        keys = ("scene_annotations", "scene_predictions")
+    else:
+        keys += ("not_uploadable_annotations", "not_uploadable_predictions")
     into: dict[str, list[Annotation]] = defaultdict(list)
-    for key, prediction in zip(keys, (False, True), strict=True):
+    for key, prediction in zip(keys, (False, True, False, True), strict=False):
         for path in _paths(root, key, manifest):
             _read_annotation_file(path, decoder, into, prediction=prediction, scene=scene)
     return into

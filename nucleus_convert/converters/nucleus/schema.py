@@ -28,7 +28,12 @@ FILES = {
     "scenes": "scenes.jsonl",
     "scene_annotations": "scene_annotations.jsonl",
     "scene_predictions": "scene_predictions.jsonl",
+    "not_uploadable_annotations": "not_uploadable_annotations.jsonl",
+    "not_uploadable_predictions": "not_uploadable_predictions.jsonl",
 }
+"""Bundle files by key. The ``not_uploadable_*`` files hold the payloads Nucleus will not take
+(a cuboid on an image, a second segmentation of an item): kept for a lossless read back, apart
+so that the upload files pass the client as they are."""
 
 KINDS = frozenset(kind for kind, codec in CODECS.items() if codec.nucleus_types)
 """The model kinds a bundle carries: those whose codec has a Nucleus payload."""

@@ -302,7 +302,9 @@ class _BundleWriter:
         ref = item.reference_id
         where = Where(ref, ann)
         mask_url = None
-        uploadable = True  # what Nucleus will not take anyway is left out of the id check
+        # What Nucleus will not take is reported and written apart (not_uploadable_*.jsonl),
+        # outside the id check, so the upload files pass the client as they are.
+        uploadable = True
         if isinstance(ann, Cuboid) and not isinstance(item.media, PointCloudMedia):
             uploadable = False
             self.report.not_uploadable(
@@ -324,9 +326,13 @@ class _BundleWriter:
         if payload is None:
             return
         self._check_annotation_metadata(ann, payload, where)
+        if ann.kind == "scene_category":  # on an item: the client reads an item category
+            payload.setdefault("track_reference_id", None)
+        records = "predictions" if ann.prediction else "annotations"
         if uploadable:
             self.ids.check(ann, payload, where)
-        records = "predictions" if ann.prediction else "annotations"
+        else:
+            records = f"not_uploadable_{records}"
         self.out[records].write(payload)
         self.summary.add(records)
 

@@ -23,10 +23,13 @@ from nucleus_convert.model import (
     Header,
     ImageMedia,
     Item,
+    MaskRef,
     PointCloudMedia,
     Polygon,
     Polyline,
     Scene,
+    Segment,
+    Segmentation,
 )
 
 SQUARE = [(0.0, 0.0), (4.0, 0.0), (4.0, 4.0)]
@@ -263,11 +266,32 @@ def test_one_id_shared_by_two_kinds_gets_a_kind_suffix_on_the_later(tmp_path: Pa
     _client_accepts(result.path)
 
 
-def test_cuboid_on_an_image_item_is_left_out_of_the_id_check(tmp_path: Path) -> None:
-    # Already not uploadable (Nucleus takes cuboids on point clouds only): no rename, no error.
+def test_what_nucleus_will_not_take_is_written_apart_and_read_back(tmp_path: Path) -> None:
+    # A cuboid on an image and a second segmentation of an item: reported, written to the
+    # not_uploadable files (ids unchanged, outside the id check), read back on their items.
     cuboid = Cuboid(label="car", id="7", position=(0, 0, 0), dimensions=(1, 1, 1), yaw=0.0)
-    item = _image("a", Box(label="c", id="7", x=1, y=1, width=2, height=2), cuboid)
+    masks = [
+        Segmentation(
+            id=f"s{i}", mask=MaskRef(array=np.ones((10, 10), np.uint8)), segments=[Segment(1, "c")]
+        )
+        for i in (1, 2)
+    ]
+    item = _image("a", Box(label="c", id="7", x=1, y=1, width=2, height=2), cuboid, *masks)
     result = nc.write(_dataset([item]), tmp_path / "out", "nucleus")
     ids = [p["annotation_id"] for p in lines(result.path / "annotations.jsonl")]
-    assert ids == ["7", "7"] and ("cuboid", "id") not in result.report.entries
+    assert ids == ["7", "s1"] and ("cuboid", "id") not in result.report.entries
+    apart = lines(result.path / "not_uploadable_annotations.jsonl")
+    assert [(p["type"], p["annotation_id"]) for p in apart] == [
+        ("cuboid", "7"),
+        ("mask", "s2"),
+    ]
     assert result.report.entries[("cuboid", "*")].count("not_uploadable") == 1
+    assert result.report.entries[("segmentation", "*")].count("not_uploadable") == 1
+    _client_accepts(result.path)
+    (back,) = nc.read(result.path).items
+    assert [(a.kind, a.id) for a in back.annotations] == [
+        ("box", "7"),
+        ("segmentation", "s1"),
+        ("cuboid", "7"),
+        ("segmentation", "s2"),
+    ]

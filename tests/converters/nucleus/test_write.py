@@ -171,13 +171,30 @@ def test_scene_category_track_and_category_id_are_counted(tmp_path: Path) -> Non
 
 
 def test_item_extra_keys_without_a_place_are_counted_by_name(tmp_path: Path) -> None:
-    item = nc.Item(
-        "a", media=nc.ImageMedia("a.jpg"), extra={"embedding_info": {"v": 1}, "calib": "x"}
-    )
+    info = {"index_id": "idx", "embedding_vector": [0.5, 1, -2.0]}
+    item = nc.Item("a", media=nc.ImageMedia("a.jpg"), extra={"embedding_info": info, "calib": "x"})
     result = nc.write(nc.Dataset.of([item]), tmp_path / "b", "nucleus")
     assert _lossy_rows(result.report) == {("item", "calib"): {"dropped": 1}}
     (line,) = (result.path / "items.jsonl").read_bytes().splitlines()
-    assert orjson.loads(line)["embedding_info"] == {"v": 1}
+    assert orjson.loads(line)["embedding_info"] == info
+
+
+@pytest.mark.parametrize(
+    "info",
+    [
+        {"v": 1},
+        {"index_id": 3, "embedding_vector": []},
+        {"index_id": "i", "embedding_vector": [True]},
+    ],
+)
+def test_embedding_info_not_in_the_clients_shape_is_dropped_and_counted(
+    tmp_path: Path, info: object
+) -> None:
+    item = nc.Item("a", media=nc.ImageMedia("a.jpg"), extra={"embedding_info": info})
+    result = nc.write(nc.Dataset.of([item]), tmp_path / "b", "nucleus")
+    assert _lossy_rows(result.report) == {("item", "embedding_info"): {"dropped": 1}}
+    (line,) = (result.path / "items.jsonl").read_bytes().splitlines()
+    assert "embedding_info" not in orjson.loads(line)
 
 
 def test_an_item_without_media_counts_each_field_it_loses(tmp_path: Path) -> None:
