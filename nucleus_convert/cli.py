@@ -134,8 +134,10 @@ def _progress(enabled: bool, label: str) -> Iterator[Callable[[Item], None] | No
     type=click.IntRange(min=0),
     default=None,
     metavar="N",
-    help="Processes that serialise point clouds: 0 every core, 1 none (same as -w workers=N, "
-    "for formats with that writer option; nucleus defaults to 0).",
+    help="Processes that write the items after the parse: 0 every core, default 1. The output "
+    "is the same bytes for any N; a pair that cannot run in parts runs in one process (said "
+    "once). Also sets the writer option workers where the format has one (nucleus: the point "
+    "cloud pool, which defaults to 0).",
 )
 @click.option(
     "--report",
@@ -166,10 +168,7 @@ def convert(
         if not any(o.name == "polygons_as_boxes" for o in target.write_options):
             raise click.UsageError(f"format {target.name!r} has no --polygons-as-boxes")
         write_options = {**write_options, "polygons_as_boxes": "true"}
-    if workers is not None:
-        target = api.get_format(to)
-        if not any(o.name == "workers" for o in target.write_options):
-            raise click.UsageError(f"format {target.name!r} has no --workers")
+    if workers is not None and any(o.name == "workers" for o in api.get_format(to).write_options):
         write_options = {**write_options, "workers": str(workers)}
     if on_error is not None:
         fmt = api.get_format(from_) if from_ else get_registry().detect(src)
@@ -193,8 +192,11 @@ def convert(
             read_options=read_options,
             write_options=write_options,
             on_item=tick,
+            workers=1 if workers is None else workers,
         )
     elapsed = time.perf_counter() - start
+    if result.note is not None:
+        click.echo(f"note: written in one process: {result.note}", err=True)
     if report_path is not None:
         _write_report(report_path, result.report)
     if result.report.skipped:

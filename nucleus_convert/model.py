@@ -21,7 +21,7 @@ the dataset.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
@@ -396,14 +396,17 @@ class ItemStream(Iterator[Item]):
     :class:`~nucleus_convert.errors.DatasetConsumedError` instead of giving nothing.
     """
 
-    __slots__ = ("_done", "_items")
+    __slots__ = ("_done", "_items", "started")
 
     def __init__(self, items: Iterable[Item]) -> None:
         self._items = iter(items)
         self._done = False
+        self.started = False
+        """True once a pass began (``iter()``, or a ``next()``)."""
 
     def __iter__(self) -> ItemStream:
         self.check_unread()
+        self.started = True
         return self
 
     def check_unread(self) -> None:
@@ -417,6 +420,7 @@ class ItemStream(Iterator[Item]):
             )
 
     def __next__(self) -> Item:
+        self.started = True
         try:
             return next(self._items)
         except StopIteration:
@@ -443,6 +447,12 @@ class Dataset:
     losses: LossReport = field(default_factory=LossReport)
     """What the reader could not take (records skipped under ``on_error=skip``); writers'
     reports start from it."""
+    partition: Callable[[int, int], Iterator[Item]] | None = None
+    """``partition(k, n)``: the items of the ``k``-th of ``n`` contiguous slices of
+    :attr:`items`, in order, so that the ``n`` slices one after another are exactly the
+    stream; ``None`` when the reader cannot cut its stream. Meant to be called in a forked
+    worker after the parse (see :mod:`nucleus_convert.execution.partitions`), never together
+    with a pass over :attr:`items` in the same process."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.items, ItemStream):
@@ -474,8 +484,24 @@ class MaterializedDataset:
     losses: LossReport = field(default_factory=LossReport)
 
     def stream(self) -> Dataset:
-        """A streaming view over the same items and scenes."""
-        return Dataset(self.header, iter(self.items), self.scenes, self.losses)
+        """A streaming view over the same items and scenes (cut into partitions by list
+        slices)."""
+        return Dataset(
+            self.header, iter(self.items), self.scenes, self.losses, partition=self._partition
+        )
+
+    def _partition(self, k: int, n: int) -> Iterator[Item]:
+        return iter(self.items[slice(*partition_bounds(len(self.items), k, n))])
+
+
+def partition_bounds(count: int, k: int, n: int) -> tuple[int, int]:
+    """``(start, stop)`` of the ``k``-th of ``n`` contiguous slices of ``count`` things: sizes
+    differ by at most one, the larger first."""
+    if not 0 <= k < n:
+        raise ValueError(f"partition {k} of {n}")
+    size, extra = divmod(count, n)
+    start = k * size + min(k, extra)
+    return start, start + size + (k < extra)
 
 
 def count_records(dataset: Dataset | MaterializedDataset) -> Counter[str]:

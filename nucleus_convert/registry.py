@@ -12,9 +12,18 @@ from nucleus_convert.model import ANNOTATION_KINDS
 
 if TYPE_CHECKING:
     from nucleus_convert.loss import LossReport
-    from nucleus_convert.model import Dataset
+    from nucleus_convert.model import Dataset, Header
 
-__all__ = ["Format", "FormatRegistry", "Option", "Reader", "Registrar", "WriteSummary", "Writer"]
+__all__ = [
+    "Format",
+    "FormatRegistry",
+    "Option",
+    "PartitionedWrite",
+    "Reader",
+    "Registrar",
+    "WriteSummary",
+    "Writer",
+]
 
 
 @dataclass(slots=True)
@@ -43,6 +52,30 @@ Writer = Callable[["Dataset", Path, Mapping[str, Any], "LossReport"], WriteSumma
 caller writes into a temporary sibling and renames it into place, so a writer that raises
 leaves nothing behind. Whatever the format cannot carry goes into ``report``.
 """
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionedWrite:
+    """How a writer runs in partitions of the items, in worker processes
+    (:mod:`nucleus_convert.execution.partitions`), with output byte-identical to one process.
+
+    ``write_part(dataset, dst, options, report) -> state`` writes one partition's items into
+    ``dst`` (a new folder) as the writer would, records its losses in ``report``, and returns a
+    picklable ``state``: what only the merge can reconcile (names taken, ids seen, counts).
+
+    ``merge(states, part_dirs, dst, header, options, report) -> WriteSummary | None`` builds
+    the output at ``dst`` (a new folder) from the parts, in partition order, once ``report``
+    holds every part's losses and ``header`` every category the reader added; it returns
+    ``None`` when the parts interact in a way one process would have seen (a file name or an
+    id in two parts, conflicting metadata types): the caller then removes ``dst`` and runs
+    the writer in one process, so errors and output are those of one process.
+    """
+
+    write_part: Callable[[Dataset, Path, Mapping[str, Any], LossReport], Any]
+    merge: Callable[
+        [list[Any], list[Path], Path, Header, Mapping[str, Any], LossReport],
+        WriteSummary | None,
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +114,9 @@ class Format:
     read_options: tuple[Option, ...] = ()
     write_options: tuple[Option, ...] = ()
     plugin: str = ""
+    partitions: PartitionedWrite | None = None
+    """Set when the writer can run in partitions (``convert --workers N``); others run in
+    one process."""
 
     def validate(self) -> None:
         """Raise ``ValueError`` when the declaration is incomplete or names unknown kinds."""

@@ -175,3 +175,7 @@ class SafeNames:
             candidate = f"{stem}-{n}{suffix}"
         self._taken.add(candidate)
         return candidate
+
+    def taken(self) -> set[str]:
+        """Every name given so far."""
+        return set(self._taken)

@@ -51,6 +51,7 @@ from nucleus_convert.model import (
     Segmentation,
     Skeleton,
     Visibility,
+    partition_bounds,
 )
 from nucleus_convert.toolkit.files import join_location, load_json
 from nucleus_convert.toolkit.limits import json_value_problem
@@ -114,13 +115,26 @@ class CocoReader:
             )
         if self.coco_extra:
             self.header.extra["coco"] = self.coco_extra
-        return Dataset(header=self.header, items=self._stream(), scenes=[], losses=self.losses)
+        return Dataset(
+            header=self.header,
+            items=self._stream(list(self.items)),
+            scenes=[],
+            losses=self.losses,
+            partition=self._partition,
+        )
 
-    def _stream(self) -> Iterator[Item]:
+    def _partition(self, k: int, n: int) -> Iterator[Item]:
+        """The images of the ``k``-th of ``n`` slices, in file order (their annotations are
+        turned into model objects only as each image streams out)."""
+        ids = list(self.items)
+        start, stop = partition_bounds(len(ids), k, n)
+        return self._stream(ids[start:stop])
+
+    def _stream(self, image_ids: list[Any]) -> Iterator[Item]:
         # Each item leaves the reader as it is yielded (the writer holds it only as long as
         # it needs): its annotations look it up in self.items, so it is dropped afterwards.
         items, later = self.items, self._later
-        for image_id in list(items):
+        for image_id in image_ids:
             item = items[image_id]
             for index, a in later.pop(image_id, ()):
                 try:

@@ -50,6 +50,7 @@ Loading a bundle into the official client::
 from __future__ import annotations
 
 from nucleus_convert.converters.nucleus.ids import DUPLICATE_ID_MODES
+from nucleus_convert.converters.nucleus.partitioned import NUCLEUS_PARTITIONS
 from nucleus_convert.converters.nucleus.parts import DEFAULT_MAX_FILE_BYTES, parse_max_file_bytes
 from nucleus_convert.converters.nucleus.pointclouds import parse_workers
 from nucleus_convert.converters.nucleus.read import detect, read_nucleus
@@ -74,6 +75,7 @@ FORMAT = Format(
     detect=detect,
     read=read_nucleus,
     write=write_nucleus,
+    partitions=NUCLEUS_PARTITIONS,
     read_options=(
         _GROUP_KEY,
         Option(

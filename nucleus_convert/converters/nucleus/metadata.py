@@ -92,6 +92,28 @@ class MetadataChecker:
                     f"{prev[1]}; Nucleus needs one type per {scope} metadata key"
                 )
 
+    def state(self) -> dict[str, dict[str, tuple[str, str]]]:
+        """The types seen, with where each was first seen (as text): picklable, for
+        :meth:`merge_states`."""
+        return {
+            scope: {k: (v[0], str(v[1])) for k, v in keys.items()}
+            for scope, keys in self._seen.items()
+        }
+
+    def merge_states(self, states: list[dict[str, dict[str, tuple[str, str]]]]) -> bool:
+        """Take the :meth:`state` of checkers that saw consecutive runs of records, in order,
+        as if this one had seen them all; False (nothing taken) when a key has two types."""
+        merged: dict[str, dict[str, tuple[str, object]]] = {}
+        for state in states:
+            for scope, keys in state.items():
+                seen = merged.setdefault(scope, {})
+                for key, (kind, where) in keys.items():
+                    prev = seen.setdefault(key, (kind, where))
+                    if prev[0] != kind:
+                        return False
+        self._seen = merged
+        return True
+
     def schema(self) -> dict[str, dict[str, str]]:
         """``{scope: {key: "number" | "text"}}`` as seen so far."""
         return {

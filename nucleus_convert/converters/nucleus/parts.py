@@ -61,7 +61,10 @@ class PartedJsonlWriter:
         self._fh: IO[bytes] | None = None
 
     def write(self, value: Any) -> None:
-        line = orjson.dumps(value) + b"\n"
+        self.write_line(orjson.dumps(value) + b"\n")
+
+    def write_line(self, line: bytes) -> None:
+        """Add one line already encoded (ending in a newline)."""
         size = len(line)
         if self._part_size + size > self.limit:
             if size > self.limit:

@@ -59,7 +59,7 @@ def write_nucleus(
 ) -> WriteSummary:
     """Write ``dataset`` as a bundle directory at ``dst`` (which must not exist)."""
     dst.mkdir(parents=False)
-    return _BundleWriter(dst, options, report).write(dataset)
+    return BundleWriter(dst, options, report).write(dataset)
 
 
 def _check_mask_size(
@@ -108,7 +108,7 @@ def _scene_frames(
     return frames
 
 
-class _BundleWriter:
+class BundleWriter:
     def __init__(self, dst: Path, options: Mapping[str, Any], report: LossReport) -> None:
         self.dst = dst
         self.base_url: str = options.get("base_url") or ""
@@ -136,7 +136,8 @@ class _BundleWriter:
 
     # -- files
 
-    def _subdir(self, name: str) -> Path:
+    def subdir(self, name: str) -> Path:
+        """The bundle's folder ``name``, created on first use."""
         d = self.dst / name
         d.mkdir(exist_ok=True)
         return d
@@ -169,7 +170,7 @@ class _BundleWriter:
             return ref.path
         suffix = ".pred.png" if seg.prediction else ".png"
         name = self.names.name(item.reference_id, suffix)
-        target = self._subdir("masks") / name
+        target = self.subdir("masks") / name
         expected = None
         if isinstance(item.media, ImageMedia) and item.media.width and item.media.height:
             expected = (item.media.width, item.media.height)
@@ -206,13 +207,14 @@ class _BundleWriter:
         if media.points is None and media.path is None:
             raise OutputError(f"{where}: point cloud has neither points nor a path")
         name = self.names.name(item.reference_id, ".json")
-        self.clouds.write(media, self._subdir("pointclouds") / name, where)
+        self.clouds.write(media, self.subdir("pointclouds") / name, where)
         self.summary.add("point clouds")
         return self._url(f"pointclouds/{name}")
 
     # -- records
 
-    def write(self, dataset: Dataset) -> WriteSummary:
+    def write(self, dataset: Dataset, *, manifest: bool = True) -> WriteSummary:
+        """Write every item and scene, then (``manifest``) the manifest."""
         for scene in dataset.scenes:
             for frame in scene.frames:
                 for ref in frame.sensors.values():
@@ -234,7 +236,8 @@ class _BundleWriter:
             for w in self.out.values():
                 w.close()
             self.encoder.flush()
-        self._write_manifest(dataset.header)
+        if manifest:
+            self.write_manifest(dataset.header)
         return self.summary
 
     def _orphan_scene(self, ref: str, where: str) -> None:
@@ -369,7 +372,7 @@ class _BundleWriter:
         for ann in scene.annotations:
             self.report.dropped(ann.kind, "*", reason=reason, example=where)
 
-    def _write_manifest(self, header: Header) -> None:
+    def write_manifest(self, header: Header) -> None:
         self.ledger.fields(header, "header")
         files = {key: FILES[key] for key, w in self.out.items() if w.count}
         parts = {FILES[k]: w.parts for k, w in self.out.items() if len(w.parts) > 1}

@@ -30,16 +30,19 @@ from nucleus_convert.geometry.pointcloud_files import write_bin, write_pcd
 from nucleus_convert.model import Frame, Item, PointCloudMedia, Scene
 
 
-def test_cli_workers_must_be_a_target_writer_option(tmp_path: Path) -> None:
+def test_cli_workers_for_a_pair_that_cannot_run_in_parts_runs_in_one_process(
+    tmp_path: Path,
+) -> None:
     src = tmp_path / "scans"
     src.mkdir()
     write_bin(scan(5, 0), src / "0.bin")
     proc = run_cli("convert", str(src), str(tmp_path / "o"), "--to", "pointcloud", "--workers", "2")
-    assert proc.returncode == 2
-    assert "format 'pointcloud' has no --workers" in proc.stderr
-    proc = run_cli("convert", str(src), str(tmp_path / "o"), "--workers", "-1")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("note: written in one process:") == 1
+    assert "the pointcloud writer cannot run in partitions" in proc.stderr
+    proc = run_cli("convert", str(src), str(tmp_path / "o2"), "--workers", "-1")
     assert proc.returncode == 2 and "-1" in proc.stderr
-    assert not (tmp_path / "o").exists()
+    assert not (tmp_path / "o2").exists()
 
 
 def test_cli_workers_reaches_the_nucleus_writer(

@@ -1,0 +1,101 @@
+"""The Nucleus writer in partitions: each worker writes a bundle of its items, the merge joins
+them into exactly the bundle one process writes (see :class:`~nucleus_convert.registry.
+PartitionedWrite` and :mod:`nucleus_convert.execution.partitions`).
+
+A part is written as one process would write those items, except that its JSONL files are not
+split (the merge splits the joined lines under ``max_file_bytes``, as one process would) and
+its point clouds are serialised in the worker itself. The merge joins, in partition order, each
+file's lines and moves the masks and point clouds into place; the summary counts, metadata
+types and names follow. One process would have seen what crosses parts: a reference id or a
+file name in two parts, a metadata key of two types, scenes (whose frames embed item payloads
+from anywhere in the stream). Any of those, and the merge declines (``None``): the conversion
+then runs in one process and gives that process's output or error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from nucleus_convert.converters.nucleus.schema import FILES
+from nucleus_convert.converters.nucleus.write import BundleWriter
+from nucleus_convert.loss import LossReport
+from nucleus_convert.model import Dataset, Header
+from nucleus_convert.registry import PartitionedWrite, WriteSummary
+
+__all__ = ["NUCLEUS_PARTITIONS", "merge_parts", "write_part"]
+
+_MEDIA_FOLDERS = ("masks", "pointclouds")
+
+
+def write_part(
+    dataset: Dataset, dst: Path, options: Mapping[str, Any], report: LossReport
+) -> dict[str, Any]:
+    """Write one partition's items as a bundle without manifest at ``dst``; return what the
+    merge reconciles."""
+    part_options = {**options, "workers": 1, "max_file_bytes": sys.maxsize}
+    dst.mkdir()
+    writer = BundleWriter(dst, part_options, report)
+    writer.write(dataset, manifest=False)
+    return {
+        "files": {key: list(w.parts) for key, w in writer.out.items()},
+        "summary": dict(writer.summary.counts),
+        "names": writer.names.taken(),
+        "seen": writer.seen,
+        "metadata": writer.checker.state(),
+        "scenes": bool(writer.orphan_scenes or writer.scene_payloads),
+    }
+
+
+def _disjoint(sets: list[set[str]]) -> bool:
+    union: set[str] = set()
+    for s in sets:
+        if not union.isdisjoint(s):
+            return False
+        union |= s
+    return True
+
+
+def merge_parts(
+    states: list[dict[str, Any]],
+    part_dirs: list[Path],
+    dst: Path,
+    header: Header,
+    options: Mapping[str, Any],
+    report: LossReport,
+) -> WriteSummary | None:
+    """Join the parts into the bundle at ``dst`` (which holds the part folders); ``None``
+    when they interact (see the module docstring)."""
+    if any(s["scenes"] for s in states):
+        return None
+    if not _disjoint([s["seen"] for s in states]):
+        return None
+    if not _disjoint([s["names"] for s in states]):  # masks and point clouds: one namespace
+        return None
+    writer = BundleWriter(dst, options, report)
+    if not writer.checker.merge_states([s["metadata"] for s in states]):
+        return None
+    for key in FILES:
+        out = writer.out[key]
+        for state, part in zip(states, part_dirs, strict=True):
+            for name in state["files"][key]:
+                with (part / name).open("rb") as fh:
+                    for line in fh:
+                        out.write_line(line)
+        out.close()
+    for state, part in zip(states, part_dirs, strict=True):
+        for what, n in state["summary"].items():
+            writer.summary.add(what, n)
+        for folder in _MEDIA_FOLDERS:
+            source = part / folder
+            if source.is_dir():
+                target = writer.subdir(folder)
+                for path in sorted(source.iterdir()):
+                    path.rename(target / path.name)
+    writer.write_manifest(header)
+    return writer.summary
+
+
+NUCLEUS_PARTITIONS = PartitionedWrite(write_part=write_part, merge=merge_parts)

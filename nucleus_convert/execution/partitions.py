@@ -1,0 +1,188 @@
+"""Partitioned writing: the items cut into contiguous slices after the parse, each slice
+written by a forked worker, the parts merged into exactly what one process writes.
+
+Conventions:
+
+* The reader parses once, in this process; ``fork`` gives every worker that parse without
+  copying it (pages are shared until written). Worker ``k`` of ``n`` writes the items of
+  ``dataset.partition(k, n)`` (see :class:`~nucleus_convert.model.Dataset`) into its own
+  folder under the destination, with the format's ``write_part``
+  (:class:`~nucleus_convert.registry.PartitionedWrite`), and sends back the part's state, its
+  losses and the categories the reader added while streaming it.
+* The parent adds the parts' losses to the report and their categories to the header, in
+  partition order (a report keeps the first reasons and examples, so the order is that of one
+  process), and has the format merge the parts.
+* Whenever one process could have done something else, the parent removes the destination
+  folder, restores the report and header, and says so (:class:`Declined`): the caller then
+  runs the writer in one process, which gives that process's output or error. That is the
+  case when the merge declines (the parts interact), and when a worker other than the first
+  fails (its error could depend on records of earlier parts). An error of the first worker
+  is raised as it is: one process would have met it first.
+* Workers die with this process (:func:`~nucleus_convert.execution.orphans.die_with_parent`);
+  an interrupted parent kills them, and the destination's temporary folder goes with the
+  usual clean-up.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from nucleus_convert.errors import OutputError
+from nucleus_convert.execution.orphans import die_with_parent
+from nucleus_convert.loss import LossEntry, LossReport
+from nucleus_convert.model import Dataset, ItemStream
+from nucleus_convert.registry import Format, WriteSummary
+
+__all__ = ["Declined", "resolve_workers", "why_not_partitioned", "write_partitioned"]
+
+
+@dataclass(frozen=True, slots=True)
+class Declined:
+    """The parts could not be merged as one process would have written them."""
+
+    reason: str
+
+
+def resolve_workers(workers: int) -> int:
+    """``0`` means every core; otherwise at least 1."""
+    if workers < 0:
+        raise ValueError(f"workers must be 0 (every core) or more, got {workers}")
+    return workers or os.cpu_count() or 1
+
+
+def why_not_partitioned(dataset: Dataset, fmt: Format) -> str | None:
+    """Why this dataset cannot be written in partitions by this format, or None when it can."""
+    if fmt.partitions is None:
+        return f"the {fmt.name} writer cannot run in partitions"
+    if dataset.partition is None:
+        return "the reader cannot cut its item stream into partitions"
+    if dataset.scenes:
+        return "scenes embed items from anywhere in the stream"
+    if isinstance(dataset.items, ItemStream) and dataset.items.started:
+        return "the item stream was already started"
+    return None
+
+
+def write_partitioned(
+    dataset: Dataset,
+    dst: Path,
+    fmt: Format,
+    options: Mapping[str, Any],
+    report: LossReport,
+    workers: int,
+) -> WriteSummary | Declined:
+    """Write ``dataset`` at ``dst`` (which must not exist) with ``workers`` forked workers."""
+    assert fmt.partitions is not None
+    parts_root = dst / ".parts"
+    parts_root.mkdir(parents=True)
+    part_dirs = [parts_root / f"{k:05d}" for k in range(workers)]
+    results = _run_workers(dataset, part_dirs, fmt, options, report)
+    for k, result in enumerate(results):
+        if result[0] != "ok":
+            if k == 0 and result[0] == "error":
+                raise result[1]
+            shutil.rmtree(dst)
+            return Declined(f"partition {k} failed: one process decides what that means")
+    sink = report.sink()
+    saved = (_copy_entries(sink), list(sink.skipped), list(dataset.header.categories))
+    known = {c.name for c in dataset.header.categories}
+    for _, _, part_report, categories in results:
+        sink.merge(part_report)
+        for category in categories:
+            if category.name not in known:
+                known.add(category.name)
+                dataset.header.categories.append(category)
+    states = [result[1] for result in results]
+    summary = fmt.partitions.merge(states, part_dirs, dst, dataset.header, options, report)
+    if summary is None:
+        sink.entries, sink.skipped[:], dataset.header.categories[:] = saved
+        shutil.rmtree(dst)
+        return Declined("the parts interact (a name, id or metadata type in two of them)")
+    shutil.rmtree(parts_root)
+    return summary
+
+
+def _copy_entries(report: LossReport) -> dict[tuple[str, str], LossEntry]:
+    return {
+        key: LossEntry(e.kind, e.field, dict(e.counts), dict(e.reasons), list(e.examples))
+        for key, e in report.entries.items()
+    }
+
+
+def _run_workers(
+    dataset: Dataset,
+    part_dirs: list[Path],
+    fmt: Format,
+    options: Mapping[str, Any],
+    report: LossReport,
+) -> list[tuple[Any, ...]]:
+    """Fork one worker per part; each answers once, in order: ``("ok", state, report,
+    categories)``, ``("error", exception)`` or, when it died, ``("died", exit code)``."""
+    context = multiprocessing.get_context("fork")
+    started: list[tuple[Any, Connection]] = []
+    n = len(part_dirs)
+    try:
+        for k, part_dir in enumerate(part_dirs):
+            receive, send = context.Pipe(duplex=False)
+            args = (k, n, dataset, part_dir, fmt, options, report, send, os.getpid())
+            process = context.Process(target=_worker, args=args, daemon=True)
+            process.start()
+            send.close()
+            started.append((process, receive))
+        results: list[tuple[Any, ...]] = []
+        for process, receive in started:
+            try:
+                results.append(receive.recv())
+            except EOFError:
+                process.join()
+                results.append(("died", process.exitcode))
+        return results
+    finally:
+        for process, receive in started:
+            receive.close()
+            if process.is_alive():
+                process.kill()
+            process.join()
+
+
+def _worker(
+    k: int,
+    n: int,
+    dataset: Dataset,
+    part_dir: Path,
+    fmt: Format,
+    options: Mapping[str, Any],
+    report: LossReport,
+    send: Connection,
+    parent: int,
+) -> None:  # pragma: no cover - runs in the forked worker (its outcomes are tested)
+    """Write part ``k`` of ``n`` and send its outcome (see :func:`_run_workers`)."""
+    die_with_parent(parent)
+    try:
+        assert fmt.partitions is not None and dataset.partition is not None
+        sink = report.sink()
+        sink.entries.clear()  # this worker's copy: the parse's losses stay with the parent
+        sink.skipped.clear()
+        before = len(dataset.header.categories)
+        from nucleus_convert.api import checked_items  # the api imports this module
+
+        with checked_items() as check:
+            part = Dataset(dataset.header, check(dataset.partition(k, n)), [], dataset.losses)
+            state = fmt.partitions.write_part(part, part_dir, options, sink)
+        outcome: tuple[Any, ...] = ("ok", state, sink, dataset.header.categories[before:])
+    except BaseException as exc:
+        outcome = ("error", exc)
+    try:
+        send.send(outcome)
+    except Exception as exc:  # an unpicklable error or state
+        send.send(("error", OutputError(f"partition {k}: {type(exc).__name__}: {exc}")))
+    finally:
+        send.close()
+        os._exit(0)

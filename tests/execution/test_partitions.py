@@ -1,0 +1,216 @@
+"""nucleus_convert/execution/partitions.py: writing in forked workers gives the bytes, report
+and errors of one process, whatever the number of workers; what cannot run in parts runs in
+one process and says why."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from paths import FIXTURES
+
+import nucleus_convert as nc
+from nucleus_convert.converters.nucleus import partitioned
+from nucleus_convert.errors import InputError, OutputError
+from nucleus_convert.model import Box, Header, ImageMedia, Item, MaterializedDataset
+from nucleus_convert.registry import Format, FormatRegistry
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    return {str(p.relative_to(root)): p.read_bytes() for p in files}
+
+
+def _coco(tmp_path: Path, copies: int = 7, edit: Any = None) -> Path:
+    """The COCO fixture repeated ``copies`` times (new image and annotation ids and names)."""
+    data = orjson.loads((FIXTURES / "coco" / "instances_demo.json").read_bytes())
+    images, annotations = [], []
+    for c in range(copies):
+        for image in data["images"]:
+            images.append(
+                dict(image, id=image["id"] + 1000 * c, file_name=f"{c}_{image['file_name']}")
+            )
+        for a in data["annotations"]:
+            annotations.append(dict(a, id=a["id"] + 100_000 * c, image_id=a["image_id"] + 1000 * c))
+    data["images"], data["annotations"] = images, annotations
+    if edit is not None:
+        edit(data)
+    path = tmp_path / "instances.json"
+    path.write_bytes(orjson.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize("workers", [2, 3, 4, 9])
+def test_coco_to_nucleus_in_parts_is_byte_identical_to_one_process(
+    tmp_path: Path, workers: int
+) -> None:
+    src = _coco(tmp_path)
+    one = nc.convert(src, tmp_path / "one", to="nucleus")
+    parts = nc.convert(src, tmp_path / "parts", to="nucleus", workers=workers)
+    assert (parts.partitions, parts.note) == (workers, None)
+    assert _tree(parts.path) == _tree(one.path)
+    assert parts.report.to_json() == one.report.to_json()
+    assert parts.summary == one.summary
+    assert any(name.startswith("masks/") for name in _tree(parts.path))
+
+
+def test_more_workers_than_items_gives_the_same_bytes(tmp_path: Path) -> None:
+    src = FIXTURES / "coco" / "instances_demo.json"
+    one = nc.convert(src, tmp_path / "one", to="nucleus")
+    parts = nc.convert(src, tmp_path / "parts", to="nucleus", workers=8)
+    assert parts.partitions == 8 and _tree(parts.path) == _tree(one.path)
+
+
+def test_skipped_records_and_split_files_match_one_process(tmp_path: Path) -> None:
+    def damage(data: dict[str, Any]) -> None:
+        data["annotations"][3]["bbox"] = [1, 2, "wide", 4]  # first part
+        data["annotations"][-2]["bbox"] = [1, 2, 3]  # last part
+
+    src = _coco(tmp_path, edit=damage)
+    options = {"read_options": {"on_error": "skip"}, "write_options": {"max_file_bytes": "4000"}}
+    one = nc.convert(src, tmp_path / "one", to="nucleus", **options)
+    parts = nc.convert(src, tmp_path / "parts", to="nucleus", workers=3, **options)
+    assert parts.partitions == 3
+    assert len(parts.report.skipped) == 2 and parts.report.skipped == one.report.skipped
+    assert _tree(parts.path) == _tree(one.path)
+    manifest = orjson.loads((parts.path / "manifest.json").read_bytes())
+    assert len(manifest["parts"]["annotations.jsonl"]) > 2
+
+
+def test_an_error_in_the_first_part_is_the_error_of_one_process(tmp_path: Path) -> None:
+    def damage(data: dict[str, Any]) -> None:
+        data["annotations"][2]["bbox"] = [1, 2, "wide", 4]
+
+    src = _coco(tmp_path, edit=damage)
+    with pytest.raises(InputError) as one:
+        nc.convert(src, tmp_path / "one", to="nucleus")
+    with pytest.raises(InputError) as parts:
+        nc.convert(src, tmp_path / "parts", to="nucleus", workers=3)
+    assert str(parts.value) == str(one.value)
+    assert not (tmp_path / "parts").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["instances.json"]
+
+
+def test_an_error_in_a_later_part_is_the_error_of_one_process(tmp_path: Path) -> None:
+    def clash(data: dict[str, Any]) -> None:
+        # a metadata key that is a number early on and text near the end: only one process
+        # sees both, so the parts hand over to it
+        data["annotations"][0]["note"] = 1
+        data["annotations"][-1]["note"] = "one"
+
+    src = _coco(tmp_path, edit=clash)
+    with pytest.raises(OutputError) as one:
+        nc.convert(src, tmp_path / "one", to="nucleus")
+    with pytest.raises(OutputError) as parts:
+        nc.convert(src, tmp_path / "parts", to="nucleus", workers=3)
+    assert str(parts.value) == str(one.value) and "metadata key" in str(one.value)
+    assert not (tmp_path / "parts").exists()
+
+
+def _items(refs: list[str]) -> MaterializedDataset:
+    box = Box(label="c", x=1, y=1, width=2, height=2)
+    items = [Item(ref, ImageMedia(f"{ref}.jpg", 10, 10), annotations=[box]) for ref in refs]
+    return MaterializedDataset(Header(), items, [])
+
+
+def test_a_reference_id_in_two_parts_gives_the_error_of_one_process(tmp_path: Path) -> None:
+    refs = [f"i{n}" for n in range(10)] + ["i1"]
+    with pytest.raises(OutputError) as one:
+        nc.write(_items(refs).stream(), tmp_path / "one")
+    with pytest.raises(OutputError) as parts:
+        nc.write(_items(refs).stream(), tmp_path / "parts", partitions=2)
+    assert str(parts.value) == str(one.value) == "item 'i1': reference id appears twice"
+
+
+def _nucleus_partitions(monkeypatch: pytest.MonkeyPatch, **replace: Any) -> None:
+    """Make the registry give the nucleus format with ``write_part``/``merge`` replaced."""
+    real_get = FormatRegistry.get
+
+    def get(self: FormatRegistry, name: str) -> Format:
+        fmt = real_get(self, name)
+        if fmt.name != "nucleus" or fmt.partitions is None:
+            return fmt
+        return dataclasses.replace(fmt, partitions=dataclasses.replace(fmt.partitions, **replace))
+
+    monkeypatch.setattr(FormatRegistry, "get", get)
+
+
+def test_parts_that_interact_without_error_hand_over_to_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+
+    def declining(*args: Any) -> Any:
+        calls.append(1)
+        return None
+
+    _nucleus_partitions(monkeypatch, merge=declining)
+    src = _coco(tmp_path)
+    one = nc.convert(src, tmp_path / "one", to="nucleus")
+    parts = nc.convert(src, tmp_path / "parts", to="nucleus", workers=2)
+    assert calls == [1] and parts.partitions == 1
+    assert parts.note is not None and "interact" in parts.note
+    assert _tree(parts.path) == _tree(one.path)
+    assert parts.report.to_json() == one.report.to_json()  # the parts' losses were taken back
+
+
+def test_a_worker_that_dies_leaves_the_work_to_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def dies_in_part_one(dataset: Any, dst: Path, options: Any, report: Any) -> Any:
+        if dst.name == "00001":
+            os._exit(9)
+        return partitioned.write_part(dataset, dst, options, report)
+
+    _nucleus_partitions(monkeypatch, write_part=dies_in_part_one)
+    src = _coco(tmp_path)
+    one = nc.convert(src, tmp_path / "one", to="nucleus")
+    parts = nc.convert(src, tmp_path / "parts", to="nucleus", workers=3)
+    assert parts.note == "partition 1 failed: one process decides what that means"
+    assert _tree(parts.path) == _tree(one.path)
+
+
+@pytest.mark.parametrize(
+    ("source", "fmt", "note"),
+    [
+        (FIXTURES / "voc" / "VOC2012", "nucleus", "the reader cannot cut its item stream"),
+        (FIXTURES / "coco" / "instances_demo.json", "voc", "the voc writer cannot run"),
+    ],
+)
+def test_what_cannot_run_in_parts_runs_in_one_process_and_says_why(
+    tmp_path: Path, source: Path, fmt: str, note: str
+) -> None:
+    one = nc.convert(source, tmp_path / "one", to=fmt)
+    parts = nc.convert(source, tmp_path / "parts", to=fmt, workers=2)
+    assert parts.partitions == 1 and parts.note is not None and note in parts.note
+    assert _tree(parts.path) == _tree(one.path)
+
+
+def test_a_dataset_with_scenes_runs_in_one_process(tmp_path: Path) -> None:
+    from every_kind import every_kind_dataset
+
+    one = nc.write(every_kind_dataset().stream(), tmp_path / "one")
+    parts = nc.write(every_kind_dataset().stream(), tmp_path / "parts", partitions=2)
+    assert parts.partitions == 1 and parts.note == "scenes embed items from anywhere in the stream"
+    assert _tree(parts.path) == _tree(one.path)
+
+
+def test_a_started_stream_is_not_cut(tmp_path: Path) -> None:
+    dataset = _items(["a", "b", "c"]).stream()
+    first = next(dataset.items)
+    rest = nc.write(dataset, tmp_path / "out", partitions=2)
+    assert first.reference_id == "a"
+    assert rest.partitions == 1 and rest.note == "the item stream was already started"
+    assert rest.summary.counts["items"] == 2
+
+
+def test_the_workers_copy_of_the_dataset_does_not_change_the_callers(tmp_path: Path) -> None:
+    dataset = _items([f"i{n}" for n in range(6)])
+    before = copy.deepcopy(dataset.items)
+    nc.write(dataset.stream(), tmp_path / "out", partitions=3)
+    assert dataset.items == before
