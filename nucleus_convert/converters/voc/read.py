@@ -71,6 +71,7 @@ from nucleus_convert.model import (
     Item,
     Segmentation,
     Taxonomy,
+    partition_bounds,
 )
 from nucleus_convert.toolkit.files import join_location, local_image_size
 from nucleus_convert.toolkit.limits import INT_MAX, INT_MIN, file_name_problem
@@ -289,12 +290,19 @@ class VocReader:
                 "main_class_files": dict(self.class_files),
                 "list_files": dict(self.list_files),
             }
-        dataset = Dataset(header=header, items=self._items())
+        dataset = Dataset(header=header, items=self._items(list(self.order)))
         dataset.losses = self.losses
+        dataset.partition = self._partition
         return dataset
 
-    def _items(self) -> Iterator[Item]:
-        for ref in self.order:
+    def _partition(self, k: int, n: int) -> Iterator[Item]:
+        """The images of the ``k``-th of ``n`` slices of the image order."""
+        refs = list(self.order)
+        start, stop = partition_bounds(len(refs), k, n)
+        return self._items(refs[start:stop])
+
+    def _items(self, refs: list[str]) -> Iterator[Item]:
+        for ref in refs:
             try:
                 yield self._item(ref)
             except InputError as err:
