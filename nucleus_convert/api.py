@@ -16,6 +16,7 @@ from typing import Any
 from nucleus_convert.errors import FormatError, NucleusConvertError, OutputError, PluginError
 from nucleus_convert.execution.partitions import (
     Declined,
+    PartRunner,
     resolve_workers,
     why_not_partitioned,
     write_partitioned,
@@ -100,6 +101,7 @@ def write(
     report: LossReport | None = None,
     on_item: Callable[[Item], None] | None = None,
     partitions: int = 1,
+    _runner: PartRunner | None = None,
     **options: Any,
 ) -> WriteResult:
     """Write ``dataset`` to ``dst`` in format ``fmt``; nothing is left behind on error.
@@ -139,7 +141,7 @@ def write(
     ):
         outcome: WriteSummary | Declined | None = None
         if partitions > 1 and note is None:
-            outcome = write_partitioned(source, target, f, parsed, report, partitions)
+            outcome = write_partitioned(source, target, f, parsed, report, partitions, _runner)
             if isinstance(outcome, Declined):
                 note = outcome.reason
         summary = outcome if isinstance(outcome, WriteSummary) else None
@@ -242,12 +244,19 @@ def convert(
     write_options: Mapping[str, Any] | None = None,
     on_item: Callable[[Item], None] | None = None,
     workers: int = 1,
+    dask: Any = None,
 ) -> WriteResult:
     """Read ``src`` (format ``from_`` or detected) and write it to ``dst`` as ``to``.
 
     ``workers`` (0: every core) above 1 writes the items in that many processes after the
-    parse, with the same output (see :func:`write`, ``partitions``)."""
+    parse, with the same output (see :func:`write`, ``partitions``). ``dask`` (a
+    ``distributed.Client``, a scheduler address, or ``"local"`` for a ``LocalCluster`` of
+    ``workers`` processes) writes one part per Dask worker thread instead, each task reading
+    the source again (:mod:`nucleus_convert.execution.dask_parts`)."""
     partitions = resolve_workers(workers)
+    if dask is not None:
+        legs = (read_options or {}, write_options or {})
+        return _convert_on_dask(src, dst, from_, to, overwrite, *legs, partitions, dask)
     # One pause for both legs, and the dataset gone before the collector is back: otherwise
     # its first pass after the read walks every object the read built (0.24 s under cProfile
     # on 37,000 COCO annotations).
@@ -262,6 +271,39 @@ def convert(
                 on_item=on_item,
                 partitions=partitions,
                 **(write_options or {}),
+            )
+        finally:
+            del dataset
+
+
+def _convert_on_dask(
+    src: str | Path,
+    dst: str | Path,
+    from_: str | None,
+    to: str,
+    overwrite: bool,
+    read_options: Mapping[str, Any],
+    write_options: Mapping[str, Any],
+    workers: int,
+    dask: Any,
+) -> WriteResult:
+    """:func:`convert` with its parts written as Dask tasks."""
+    from nucleus_convert.execution.dask_parts import dask_client, dask_runner, part_count
+
+    source = _reader_for(Path(src), from_).name
+    parsed = get_format(to).parse_options(write_options, for_write=True)
+    with gc_paused(), dask_client(dask, workers) as client:
+        dataset = read(src, source, **read_options)
+        runner = dask_runner(client, Path(src).resolve(), source, read_options, to, parsed)
+        try:
+            return write(
+                dataset,
+                dst,
+                to,
+                overwrite=overwrite,
+                partitions=part_count(client),
+                _runner=runner,
+                **write_options,
             )
         finally:
             del dataset

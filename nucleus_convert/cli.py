@@ -140,6 +140,15 @@ def _progress(enabled: bool, label: str) -> Iterator[Callable[[Item], None] | No
     "cloud pool, which defaults to 0).",
 )
 @click.option(
+    "--dask",
+    "dask_address",
+    default=None,
+    metavar="ADDRESS",
+    help="Write the parts as Dask tasks: a scheduler address (tcp://host:8786) or local (a "
+    "LocalCluster of --workers processes). Each task reads SRC again, so SRC and DST must be "
+    "paths every Dask worker sees. Needs the [dask] extra.",
+)
+@click.option(
     "--report",
     "report_path",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -160,6 +169,7 @@ def convert(
     on_error: str | None,
     polygons_as_boxes: bool,
     workers: int | None,
+    dask_address: str | None,
     report_path: Path | None,
 ) -> None:
     """Convert SRC into DST (written whole or not at all)."""
@@ -193,6 +203,7 @@ def convert(
             write_options=write_options,
             on_item=tick,
             workers=1 if workers is None else workers,
+            dask=dask_address,
         )
     elapsed = time.perf_counter() - start
     if result.note is not None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -40,7 +40,14 @@ from nucleus_convert.loss import LossEntry, LossReport
 from nucleus_convert.model import Dataset, ItemStream
 from nucleus_convert.registry import Format, WriteSummary
 
-__all__ = ["Declined", "resolve_workers", "why_not_partitioned", "write_partitioned"]
+__all__ = [
+    "Declined",
+    "PartRunner",
+    "resolve_workers",
+    "run_part",
+    "why_not_partitioned",
+    "write_partitioned",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,11 @@ def why_not_partitioned(dataset: Dataset, fmt: Format) -> str | None:
     return None
 
 
+PartRunner = Callable[[list[Path]], list[tuple[Any, ...]]]
+"""Writes part ``k`` into ``part_dirs[k]`` for every ``k`` and gives each part's outcome, in
+order: ``("ok", state, report, categories)``, ``("error", exception)`` or ``("died", why)``."""
+
+
 def write_partitioned(
     dataset: Dataset,
     dst: Path,
@@ -77,13 +89,18 @@ def write_partitioned(
     options: Mapping[str, Any],
     report: LossReport,
     workers: int,
+    runner: PartRunner | None = None,
 ) -> WriteSummary | Declined:
-    """Write ``dataset`` at ``dst`` (which must not exist) with ``workers`` forked workers."""
+    """Write ``dataset`` at ``dst`` (which must not exist) in ``workers`` parts, written by
+    forked workers or by ``runner`` (the Dask runner of :mod:`.dask_parts`)."""
     assert fmt.partitions is not None
     parts_root = dst / ".parts"
     parts_root.mkdir(parents=True)
     part_dirs = [parts_root / f"{k:05d}" for k in range(workers)]
-    results = _run_workers(dataset, part_dirs, fmt, options, report)
+    if runner is None:
+        results = _run_workers(dataset, part_dirs, fmt, options, report)
+    else:
+        results = runner(part_dirs)
     for k, result in enumerate(results):
         if result[0] != "ok":
             if k == 0 and result[0] == "error":
@@ -152,6 +169,34 @@ def _run_workers(
             process.join()
 
 
+def run_part(
+    k: int,
+    n: int,
+    dataset: Dataset,
+    part_dir: Path,
+    fmt: Format,
+    options: Mapping[str, Any],
+    report: LossReport,
+) -> tuple[Any, ...]:
+    """In a worker holding its own copy of the parsed ``dataset`` (forked, or read again):
+    write part ``k`` of ``n`` into ``part_dir`` and give its outcome (see :data:`PartRunner`).
+    ``report`` is the worker's copy: the parse's losses in it are the parent's to count."""
+    try:
+        assert fmt.partitions is not None and dataset.partition is not None
+        sink = report.sink()
+        sink.entries.clear()
+        sink.skipped.clear()
+        before = len(dataset.header.categories)
+        from nucleus_convert.api import checked_items  # the api imports this module
+
+        with checked_items() as check:
+            part = Dataset(dataset.header, check(dataset.partition(k, n)), [], dataset.losses)
+            state = fmt.partitions.write_part(part, part_dir, options, sink)
+        return ("ok", state, sink, dataset.header.categories[before:])
+    except BaseException as exc:
+        return ("error", exc)
+
+
 def _worker(
     k: int,
     n: int,
@@ -165,20 +210,7 @@ def _worker(
 ) -> None:  # pragma: no cover - runs in the forked worker (its outcomes are tested)
     """Write part ``k`` of ``n`` and send its outcome (see :func:`_run_workers`)."""
     die_with_parent(parent)
-    try:
-        assert fmt.partitions is not None and dataset.partition is not None
-        sink = report.sink()
-        sink.entries.clear()  # this worker's copy: the parse's losses stay with the parent
-        sink.skipped.clear()
-        before = len(dataset.header.categories)
-        from nucleus_convert.api import checked_items  # the api imports this module
-
-        with checked_items() as check:
-            part = Dataset(dataset.header, check(dataset.partition(k, n)), [], dataset.losses)
-            state = fmt.partitions.write_part(part, part_dir, options, sink)
-        outcome: tuple[Any, ...] = ("ok", state, sink, dataset.header.categories[before:])
-    except BaseException as exc:
-        outcome = ("error", exc)
+    outcome = run_part(k, n, dataset, part_dir, fmt, options, report)
     try:
         send.send(outcome)
     except Exception as exc:  # an unpicklable error or state

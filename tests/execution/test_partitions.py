@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 import pytest
+from coco_copies import replicated_coco
 from paths import FIXTURES
 
 import nucleus_convert as nc
@@ -26,30 +27,11 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in files}
 
 
-def _coco(tmp_path: Path, copies: int = 7, edit: Any = None) -> Path:
-    """The COCO fixture repeated ``copies`` times (new image and annotation ids and names)."""
-    data = orjson.loads((FIXTURES / "coco" / "instances_demo.json").read_bytes())
-    images, annotations = [], []
-    for c in range(copies):
-        for image in data["images"]:
-            images.append(
-                dict(image, id=image["id"] + 1000 * c, file_name=f"{c}_{image['file_name']}")
-            )
-        for a in data["annotations"]:
-            annotations.append(dict(a, id=a["id"] + 100_000 * c, image_id=a["image_id"] + 1000 * c))
-    data["images"], data["annotations"] = images, annotations
-    if edit is not None:
-        edit(data)
-    path = tmp_path / "instances.json"
-    path.write_bytes(orjson.dumps(data))
-    return path
-
-
 @pytest.mark.parametrize("workers", [2, 3, 4, 9])
 def test_coco_to_nucleus_in_parts_is_byte_identical_to_one_process(
     tmp_path: Path, workers: int
 ) -> None:
-    src = _coco(tmp_path)
+    src = replicated_coco(tmp_path)
     one = nc.convert(src, tmp_path / "one", to="nucleus")
     parts = nc.convert(src, tmp_path / "parts", to="nucleus", workers=workers)
     assert (parts.partitions, parts.note) == (workers, None)
@@ -84,7 +66,7 @@ def test_skipped_records_and_split_files_match_one_process(tmp_path: Path) -> No
         data["annotations"][3]["bbox"] = [1, 2, "wide", 4]  # first part
         data["annotations"][-2]["bbox"] = [1, 2, 3]  # last part
 
-    src = _coco(tmp_path, edit=damage)
+    src = replicated_coco(tmp_path, edit=damage)
     options = {"read_options": {"on_error": "skip"}, "write_options": {"max_file_bytes": "4000"}}
     one = nc.convert(src, tmp_path / "one", to="nucleus", **options)
     parts = nc.convert(src, tmp_path / "parts", to="nucleus", workers=3, **options)
@@ -99,7 +81,7 @@ def test_an_error_in_the_first_part_is_the_error_of_one_process(tmp_path: Path) 
     def damage(data: dict[str, Any]) -> None:
         data["annotations"][2]["bbox"] = [1, 2, "wide", 4]
 
-    src = _coco(tmp_path, edit=damage)
+    src = replicated_coco(tmp_path, edit=damage)
     with pytest.raises(InputError) as one:
         nc.convert(src, tmp_path / "one", to="nucleus")
     with pytest.raises(InputError) as parts:
@@ -116,7 +98,7 @@ def test_an_error_in_a_later_part_is_the_error_of_one_process(tmp_path: Path) ->
         data["annotations"][0]["note"] = 1
         data["annotations"][-1]["note"] = "one"
 
-    src = _coco(tmp_path, edit=clash)
+    src = replicated_coco(tmp_path, edit=clash)
     with pytest.raises(OutputError) as one:
         nc.convert(src, tmp_path / "one", to="nucleus")
     with pytest.raises(OutputError) as parts:
@@ -163,7 +145,7 @@ def test_parts_that_interact_without_error_hand_over_to_one_process(
         return None
 
     _nucleus_partitions(monkeypatch, merge=declining)
-    src = _coco(tmp_path)
+    src = replicated_coco(tmp_path)
     one = nc.convert(src, tmp_path / "one", to="nucleus")
     parts = nc.convert(src, tmp_path / "parts", to="nucleus", workers=2)
     assert calls == [1] and parts.partitions == 1
@@ -181,7 +163,7 @@ def test_a_worker_that_dies_leaves_the_work_to_one_process(
         return partitioned.write_part(dataset, dst, options, report)
 
     _nucleus_partitions(monkeypatch, write_part=dies_in_part_one)
-    src = _coco(tmp_path)
+    src = replicated_coco(tmp_path)
     one = nc.convert(src, tmp_path / "one", to="nucleus")
     parts = nc.convert(src, tmp_path / "parts", to="nucleus", workers=3)
     assert parts.note == "partition 1 failed: one process decides what that means"
