@@ -27,6 +27,7 @@ from nucleus_convert.errors import DestinationError, NucleusConvertError
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import Item, count_records
 from nucleus_convert.plugins import get_registry, list_plugins
+from nucleus_convert.remote import is_url, local_path
 
 __all__ = ["cli", "main"]
 
@@ -44,6 +45,17 @@ def _parse_kv(
             raise click.BadParameter(f"expected KEY=VALUE, got {value!r}", ctx=ctx, param=param)
         out[key.strip()] = val
     return out
+
+
+class _PathOrUrl(click.ParamType):  # type: ignore[type-arg]
+    """A local path, or a URL (``s3://...``, ``memory://...``) kept as text
+    (:mod:`nucleus_convert.remote`)."""
+
+    name = "path"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Path | str:
+        text = str(value)
+        return text if is_url(text) else local_path(text)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -86,8 +98,8 @@ def _progress(enabled: bool, label: str) -> Iterator[Callable[[Item], None] | No
 
 
 @cli.command()
-@click.argument("src", type=click.Path(path_type=Path))
-@click.argument("dst", type=click.Path(path_type=Path))
+@click.argument("src", type=_PathOrUrl())
+@click.argument("dst", type=_PathOrUrl())
 @click.option("--from", "from_", metavar="FORMAT", help="Source format (detected when omitted).")
 @click.option(
     "--to", "to", metavar="FORMAT", default="nucleus", show_default=True, help="Target format."
@@ -158,8 +170,8 @@ def _progress(enabled: bool, label: str) -> Iterator[Callable[[Item], None] | No
     "approximated, dropped, changed, not_uploadable and reason.",
 )
 def convert(
-    src: Path,
-    dst: Path,
+    src: Path | str,
+    dst: Path | str,
     from_: str | None,
     to: str,
     overwrite: bool,
@@ -181,7 +193,9 @@ def convert(
     if workers is not None and any(o.name == "workers" for o in api.get_format(to).write_options):
         write_options = {**write_options, "workers": str(workers)}
     if on_error is not None:
-        fmt = api.get_format(from_) if from_ else get_registry().detect(src)
+        if from_ is None and isinstance(src, str):
+            raise click.UsageError("--on-error with a URL source needs --from")
+        fmt = api.get_format(from_) if from_ else get_registry().detect(Path(src))
         if not any(o.name == "on_error" for o in fmt.read_options):
             raise click.UsageError(f"format {fmt.name!r} has no --on-error; it always stops")
         read_options = {**read_options, "on_error": on_error}

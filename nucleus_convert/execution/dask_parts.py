@@ -94,7 +94,7 @@ def _task(
 
 def dask_runner(
     client: Any,
-    src: Path,
+    src: str,
     from_: str,
     read_options: Mapping[str, Any],
     to: str,
@@ -108,7 +108,7 @@ def dask_runner(
         futures = [
             client.submit(
                 _task,
-                str(src),
+                src,
                 from_,
                 dict(read_options),
                 to,
