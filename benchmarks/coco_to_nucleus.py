@@ -84,7 +84,7 @@ HERE = Path(__file__).resolve().parent
 DATA_DIR = HERE / ".data"
 GENERATOR_VERSION = 1
 
-STEPS = ("orjson", "direct", "ours", "ours-w2", "client", "datumaro")
+STEPS = ("orjson", "direct", "ours", "ours-w2", "ours-dask2", "client", "datumaro")
 
 # --------------------------------------------------------------------------------------------
 # The synthetic COCO generator
@@ -605,6 +605,30 @@ def _setup_ours_w2() -> Work:
     return work
 
 
+def _setup_ours_dask2() -> Work:
+    import distributed
+
+    import nucleus_convert
+
+    nucleus_convert.get_format("nucleus")
+    # The cluster is started outside the timed part, as a user's cluster is already running.
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    client = distributed.Client(cluster)
+    client.run(nucleus_convert.get_format, "nucleus")  # workers import and load plugins
+
+    def work(src: Path, out: Path) -> dict[str, Any]:
+        result = nucleus_convert.convert(
+            src, out / "bundle", from_="coco", to="nucleus", dask=client
+        )
+        if result.partitions != 2:
+            raise RuntimeError(f"ran in one process: {result.note}")
+        return {"output": str(result.path), "summary": result.summary.describe()}
+
+    return work
+
+
 def _setup_client() -> Work:
     import nucleus  # type: ignore[import-untyped]
 
@@ -708,6 +732,7 @@ SETUPS: dict[str, Callable[[], Work]] = {
     "direct": _setup_direct,
     "ours": _setup_ours,
     "ours-w2": _setup_ours_w2,
+    "ours-dask2": _setup_ours_dask2,
     "client": _setup_client,
     "datumaro": _setup_datumaro,
 }
@@ -969,6 +994,13 @@ def headline(results: dict[str, Measured]) -> str:
         ("client / ours time", _ratio(sec("client"), sec("ours")), ">= 1x", 1.0, False),
         ("ours-w2 / orjson time", _ratio(sec("ours-w2"), sec("orjson")), "<= 2.5x", 2.5, True),
         ("ours / ours-w2 time (speed-up)", _ratio(sec("ours"), sec("ours-w2")), "", 0.0, False),
+        (
+            "ours-dask2 / ours-w2 time",
+            _ratio(sec("ours-dask2"), sec("ours-w2")),
+            "<= 1.3x",
+            1.3,
+            True,
+        ),
         ("ours / orjson peak RSS", _ratio(rss("ours"), rss("orjson")), "<= 1.5x", 1.5, True),
         (
             "ours-w2 / orjson peak PSS with workers",
