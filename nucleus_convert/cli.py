@@ -185,21 +185,9 @@ def convert(
     report_path: Path | None,
 ) -> None:
     """Convert SRC into DST (written whole or not at all)."""
-    if polygons_as_boxes:
-        target = api.get_format(to)
-        if not any(o.name == "polygons_as_boxes" for o in target.write_options):
-            raise click.UsageError(f"format {target.name!r} has no --polygons-as-boxes")
-        write_options = {**write_options, "polygons_as_boxes": "true"}
-    if workers is not None and any(o.name == "workers" for o in api.get_format(to).write_options):
-        write_options = {**write_options, "workers": str(workers)}
+    write_options = _shortcut_write_options(to, write_options, polygons_as_boxes, workers)
     if on_error is not None:
-        if from_ is None and isinstance(src, str):
-            raise click.UsageError("--on-error with a URL source needs --from")
-        fmt = api.get_format(from_) if from_ else get_registry().detect(Path(src))
-        if not any(o.name == "on_error" for o in fmt.read_options):
-            raise click.UsageError(f"format {fmt.name!r} has no --on-error; it always stops")
-        read_options = {**read_options, "on_error": on_error}
-        from_ = fmt.name  # detected once, not again by api.convert
+        from_, read_options = _on_error_options(src, from_, read_options, on_error)
     if report_path is not None and not report_path.parent.is_dir():
         raise click.BadParameter(
             f"folder {report_path.parent} does not exist", param_hint="'--report'"
@@ -234,6 +222,33 @@ def convert(
     click.echo(
         f"wrote {result.path} ({result.format}): {result.summary.describe()} in {elapsed:.2f} s"
     )
+
+
+def _shortcut_write_options(
+    to: str, write_options: dict[str, str], polygons_as_boxes: bool, workers: int | None
+) -> dict[str, str]:
+    """``--polygons-as-boxes`` and ``--workers`` as the writer options they stand for."""
+    target = api.get_format(to)
+    names = {o.name for o in target.write_options}
+    if polygons_as_boxes:
+        if "polygons_as_boxes" not in names:
+            raise click.UsageError(f"format {target.name!r} has no --polygons-as-boxes")
+        write_options = {**write_options, "polygons_as_boxes": "true"}
+    if workers is not None and "workers" in names:
+        write_options = {**write_options, "workers": str(workers)}
+    return write_options
+
+
+def _on_error_options(
+    src: Path | str, from_: str | None, read_options: dict[str, str], on_error: str
+) -> tuple[str, dict[str, str]]:
+    """The source format (detected once here) and the read options with ``on_error``."""
+    if from_ is None and isinstance(src, str):
+        raise click.UsageError("--on-error with a URL source needs --from")
+    fmt = api.get_format(from_) if from_ else get_registry().detect(Path(src))
+    if not any(o.name == "on_error" for o in fmt.read_options):
+        raise click.UsageError(f"format {fmt.name!r} has no --on-error; it always stops")
+    return fmt.name, {**read_options, "on_error": on_error}
 
 
 def _write_report(path: Path, report: LossReport) -> None:

@@ -63,8 +63,9 @@ class PartitionedWrite:
     ``dst`` (a new folder) as the writer would, records its losses in ``report``, and returns a
     picklable ``state``: what only the merge can reconcile (names taken, ids seen, counts).
 
-    ``merge(states, part_dirs, dst, header, options, report) -> WriteSummary | None`` builds
-    the output at ``dst`` (a new folder) from the parts, in partition order, once ``report``
+    ``merge(states, part_dirs, dst, header, options, report) -> WriteSummary | None`` creates
+    the output at ``dst`` (a file or a folder, as the writer does) from the parts, in partition
+    order, once ``report``
     holds every part's losses and ``header`` every category the reader added; it returns
     ``None`` when the parts interact in a way one process would have seen (a file name or an
     id in two parts, conflicting metadata types): the caller then removes ``dst`` and runs

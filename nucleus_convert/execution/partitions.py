@@ -94,8 +94,8 @@ def write_partitioned(
     """Write ``dataset`` at ``dst`` (which must not exist) in ``workers`` parts, written by
     forked workers or by ``runner`` (the Dask runner of :mod:`.dask_parts`)."""
     assert fmt.partitions is not None
-    parts_root = dst / ".parts"
-    parts_root.mkdir(parents=True)
+    parts_root = dst.parent / f".{dst.name}.parts"  # beside dst, in the private work folder
+    parts_root.mkdir()
     part_dirs = [parts_root / f"{k:05d}" for k in range(workers)]
     if runner is None:
         results = _run_workers(dataset, part_dirs, fmt, options, report)
@@ -103,9 +103,9 @@ def write_partitioned(
         results = runner(part_dirs)
     for k, result in enumerate(results):
         if result[0] != "ok":
+            _remove(parts_root, dst)
             if k == 0 and result[0] == "error":
                 raise result[1]
-            shutil.rmtree(dst)
             return Declined(f"partition {k} failed: one process decides what that means")
     sink = report.sink()
     saved = (_copy_entries(sink), list(sink.skipped), list(dataset.header.categories))
@@ -118,12 +118,20 @@ def write_partitioned(
                 dataset.header.categories.append(category)
     states = [result[1] for result in results]
     summary = fmt.partitions.merge(states, part_dirs, dst, dataset.header, options, report)
+    _remove(parts_root, None if summary is not None else dst)
     if summary is None:
         sink.entries, sink.skipped[:], dataset.header.categories[:] = saved
-        shutil.rmtree(dst)
         return Declined("the parts interact (a name, id or metadata type in two of them)")
-    shutil.rmtree(parts_root)
     return summary
+
+
+def _remove(parts_root: Path, dst: Path | None) -> None:
+    """Remove the part folders, and ``dst`` (file or folder) when given and there."""
+    shutil.rmtree(parts_root, ignore_errors=True)
+    if dst is not None and dst.is_dir():
+        shutil.rmtree(dst)
+    elif dst is not None and dst.exists():
+        dst.unlink()
 
 
 def _copy_entries(report: LossReport) -> dict[tuple[str, str], LossEntry]:

@@ -209,3 +209,41 @@ def test_the_workers_copy_of_the_dataset_does_not_change_the_callers(tmp_path: P
     before = copy.deepcopy(dataset.items)
     nc.write(dataset.stream(), tmp_path / "out", partitions=3)
     assert dataset.items == before
+
+
+@pytest.mark.parametrize("content", ["annotations", "predictions"])
+@pytest.mark.parametrize("source", ["coco", "voc"])
+def test_to_coco_in_parts_is_byte_identical_to_one_process(
+    tmp_path: Path, source: str, content: str
+) -> None:
+    src = replicated_coco(tmp_path) if source == "coco" else FIXTURES / "voc" / "VOC2012"
+    options = {"write_options": {"content": content}}
+    one = nc.convert(src, tmp_path / "one.json", to="coco", **options)
+    parts = nc.convert(src, tmp_path / "parts.json", to="coco", workers=3, **options)
+    assert (parts.partitions, parts.note) == (3, None)
+    assert Path(parts.path).read_bytes() == Path(one.path).read_bytes()
+    assert parts.report.to_json() == one.report.to_json()
+    assert (
+        sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".json"))
+        == [
+            "instances.json",
+            "one.json",
+            "parts.json",
+        ][source == "voc" :]
+    )
+
+
+def test_a_coco_id_kept_in_two_parts_is_numbered_as_one_process_numbers_it(
+    tmp_path: Path,
+) -> None:
+    # One process keeps image id 5 for the first item and gives the second a new id; the
+    # parts each keep 5, so the merge hands over to one process.
+    dataset = _items([f"i{n}" for n in range(6)])
+    dataset.items[0].metadata["coco_image_id"] = 5
+    dataset.items[5].metadata["coco_image_id"] = 5
+    one = nc.write(copy.deepcopy(dataset).stream(), tmp_path / "one.json", "coco")
+    parts = nc.write(dataset.stream(), tmp_path / "parts.json", "coco", partitions=2)
+    assert parts.partitions == 1 and parts.note is not None and "interact" in parts.note
+    assert Path(parts.path).read_bytes() == Path(one.path).read_bytes()
+    images = orjson.loads(Path(parts.path).read_bytes())["images"]
+    assert [i["id"] for i in images] == [5, 6, 7, 8, 9, 10]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nucleus_convert.converters.coco.partitioned import COCO_PARTITIONS
 from nucleus_convert.converters.coco.read import read_coco
 from nucleus_convert.converters.coco.write import write_coco
 from nucleus_convert.hookspecs import hookimpl
@@ -48,6 +49,7 @@ FORMAT = Format(
     detect=detect,
     read=read_coco,
     write=write_coco,
+    partitions=COCO_PARTITIONS,
     read_options=(
         Option(
             "reference_id",

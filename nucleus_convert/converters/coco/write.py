@@ -66,7 +66,7 @@ _NOT_IN_INSTANCES = (
 _NOT_IN_RESULTS = "a results file holds predictions; write ground truth with -w content=annotations"
 
 
-class _CocoWriter:
+class CocoWriter:
     """Collects COCO records item by item and writes the file in :meth:`finish`.
 
     Losses of ground truth and of predictions are counted apart (``sides``) until
@@ -96,9 +96,11 @@ class _CocoWriter:
 
     # ------------------------------------------------------------------ categories
 
-    def _declare(self, header: Header) -> None:
+    def declare(self, header: Header, only: set[str] | None = None) -> None:
+        """Claim the header's categories (``only`` those named, when given) before any item:
+        their records come first, with their source ids where free."""
         for c in header.categories:
-            if c.name in self.categories:
+            if c.name in self.categories or (only is not None and c.name not in only):
                 continue
             rec: dict[str, Any] = {}
             self.category_ids.claim(c.source_id, rec)
@@ -108,7 +110,8 @@ class _CocoWriter:
             rec.update(c.attributes)
             self.categories[c.name] = rec
 
-    def _category(self, label: str) -> dict[str, Any]:
+    def category(self, label: str) -> dict[str, Any]:
+        """The category record of ``label``, made (with a new id) on first use."""
         rec = self.categories.get(label)
         if rec is None:
             rec = {}
@@ -265,7 +268,7 @@ class _CocoWriter:
         else:
             attrs.pop("coco_id", None)
         rec["image_id"] = image  # replaced by the image's final id in finish()
-        rec["category_id"] = self._category(head.label)
+        rec["category_id"] = self.category(head.label)
         self._geometry(rec, attrs, group, size, where, side)
         if group.keypoints:
             self._keypoints(rec, attrs, group.keypoints[0], prediction)
@@ -463,8 +466,8 @@ def write_coco(
     dataset: Dataset, dst: Path, options: Mapping[str, Any], report: LossReport
 ) -> WriteSummary:
     """Write ``dataset`` as one COCO JSON file at ``dst``."""
-    writer = _CocoWriter(options, report)
-    writer._declare(dataset.header)
+    writer = CocoWriter(options, report)
+    writer.declare(dataset.header)
     for item in dataset.items:
         writer.write_item(item)
     report.dropped_scenes(dataset.scenes, reason="COCO has no scenes")

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from nucleus_convert.converters.nucleus.metadata import MetadataChecker
 from nucleus_convert.converters.nucleus.schema import FILES
 from nucleus_convert.converters.nucleus.write import BundleWriter
 from nucleus_convert.loss import LossReport
@@ -74,9 +75,12 @@ def merge_parts(
         return None
     if not _disjoint([s["names"] for s in states]):  # masks and point clouds: one namespace
         return None
-    writer = BundleWriter(dst, options, report)
-    if not writer.checker.merge_states([s["metadata"] for s in states]):
+    checker = MetadataChecker()
+    if not checker.merge_states([s["metadata"] for s in states]):
         return None
+    dst.mkdir()
+    writer = BundleWriter(dst, options, report)
+    writer.checker = checker
     for key in FILES:
         out = writer.out[key]
         for state, part in zip(states, part_dirs, strict=True):
