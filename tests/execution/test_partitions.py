@@ -223,14 +223,7 @@ def test_to_coco_in_parts_is_byte_identical_to_one_process(
     assert (parts.partitions, parts.note) == (3, None)
     assert Path(parts.path).read_bytes() == Path(one.path).read_bytes()
     assert parts.report.to_json() == one.report.to_json()
-    assert (
-        sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".json"))
-        == [
-            "instances.json",
-            "one.json",
-            "parts.json",
-        ][source == "voc" :]
-    )
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no parts left
 
 
 def test_a_coco_id_kept_in_two_parts_is_numbered_as_one_process_numbers_it(
