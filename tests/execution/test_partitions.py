@@ -13,13 +13,15 @@ from typing import Any
 import orjson
 import pytest
 from coco_copies import replicated_coco
-from paths import FIXTURES
+from paths import FIXTURES, ROOT
 
 import nucleus_convert as nc
 from nucleus_convert.converters.nucleus import partitioned
 from nucleus_convert.errors import InputError, OutputError
 from nucleus_convert.model import Box, Header, ImageMedia, Item, MaterializedDataset
 from nucleus_convert.registry import Format, FormatRegistry
+
+YOLO_DETECT = ROOT / "plugins" / "nucleus-convert-yolo" / "tests" / "data" / "detect"
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -173,7 +175,7 @@ def test_a_worker_that_dies_leaves_the_work_to_one_process(
 @pytest.mark.parametrize(
     ("source", "fmt", "note"),
     [
-        (FIXTURES / "nucleus", "nucleus", "the reader cannot cut its item stream"),
+        (YOLO_DETECT, "nucleus", "the reader cannot cut its item stream"),
         (FIXTURES / "coco" / "instances_demo.json", "voc", "the voc writer cannot run"),
     ],
 )
@@ -240,3 +242,42 @@ def test_a_coco_id_kept_in_two_parts_is_numbered_as_one_process_numbers_it(
     assert Path(parts.path).read_bytes() == Path(one.path).read_bytes()
     images = orjson.loads(Path(parts.path).read_bytes())["images"]
     assert [i["id"] for i in images] == [5, 6, 7, 8, 9, 10]
+
+
+def _bundle(tmp_path: Path) -> Path:
+    """A Nucleus bundle without scenes: the replicated COCO fixture converted."""
+    return Path(nc.convert(replicated_coco(tmp_path), tmp_path / "bundle", to="nucleus").path)
+
+
+@pytest.mark.parametrize("target", ["coco", "nucleus"])
+def test_a_nucleus_bundle_in_parts_is_byte_identical_to_one_process(
+    tmp_path: Path, target: str
+) -> None:
+    bundle = _bundle(tmp_path)
+    lines = (bundle / "items.jsonl").read_bytes().splitlines(keepends=True)
+    (bundle / "items.jsonl").write_bytes(b"".join(lines[:-4]))  # 4 items known only by refs
+    suffix = ".json" if target == "coco" else ""
+    one = nc.convert(bundle, tmp_path / f"one{suffix}", to=target)
+    parts = nc.convert(bundle, tmp_path / f"parts{suffix}", to=target, workers=3)
+    assert (parts.partitions, parts.note) == (3, None)
+    if target == "coco":
+        assert Path(parts.path).read_bytes() == Path(one.path).read_bytes()
+    else:
+        assert _tree(Path(parts.path)) == _tree(Path(one.path))
+    assert parts.report.to_json() == one.report.to_json()
+    assert one.summary.counts["images" if target == "coco" else "items"] == 42 - 4 * (
+        target == "nucleus"
+    )
+
+
+def test_a_reference_id_repeated_in_a_bundle_fails_where_one_process_fails(
+    tmp_path: Path,
+) -> None:
+    bundle = _bundle(tmp_path)
+    lines = (bundle / "items.jsonl").read_bytes().splitlines(keepends=True)
+    (bundle / "items.jsonl").write_bytes(b"".join([*lines, lines[1]]))
+    with pytest.raises(InputError) as one:
+        nc.convert(bundle, tmp_path / "one.json", to="coco")
+    with pytest.raises(InputError) as parts:
+        nc.convert(bundle, tmp_path / "parts.json", to="coco", workers=3)
+    assert str(parts.value) == str(one.value) and "appears twice" in str(one.value)

@@ -23,7 +23,7 @@ from nucleus_convert.converters.nucleus.resolve import BundleResolver
 from nucleus_convert.converters.nucleus.scenes import decode_scene
 from nucleus_convert.converters.nucleus.schema import FILES, MANIFEST
 from nucleus_convert.errors import InputError
-from nucleus_convert.model import Annotation, Dataset, Item, Scene
+from nucleus_convert.model import Annotation, Dataset, Item, Scene, partition_bounds
 from nucleus_convert.toolkit.files import iter_jsonl, load_json
 
 __all__ = ["detect", "read_nucleus"]
@@ -149,11 +149,50 @@ def _read_bundle(root: Path, group_key: str, allow_outside: bool) -> Dataset:
     annotations = _read_annotations(root, decoder, manifest, scene=False)
     scenes, scene_items = _read_scenes(root, decoder, manifest)
     infer_header(header, annotations)
+    items_paths = _paths(root, "items", manifest)
+
+    def partition(k: int, n: int) -> Iterator[Item]:
+        return _bundle_partition(items_paths, decoder, annotations, k, n)
+
     return Dataset(
         header=header,
-        items=_bundle_items(_paths(root, "items", manifest), decoder, annotations, scene_items),
+        items=_bundle_items(items_paths, decoder, annotations, scene_items),
         scenes=scenes,
+        partition=partition,
     )
+
+
+def _bundle_partition(
+    items_paths: list[Path],
+    decoder: Decoder,
+    annotations: dict[str, list[Annotation]],
+    k: int,
+    n: int,
+) -> Iterator[Item]:
+    """Slice ``k`` of ``n`` of a bundle without scenes: the item lines of every part of
+    ``items.jsonl``, then the annotation-only items, as :func:`_bundle_items` streams them.
+    Every worker lists all item lines (they are small; annotations were read once, before the
+    fork), so a reference id repeated anywhere fails on the line one process fails on."""
+    lines = [(path, lineno, obj) for path in items_paths for lineno, obj in iter_jsonl(path)]
+    raw_refs = [obj.get("reference_id") if isinstance(obj, dict) else None for _, _, obj in lines]
+    described = set(raw_refs)
+    orphans = [ref for ref in annotations if ref not in described]
+    start, stop = partition_bounds(len(lines) + len(orphans), k, n)
+    seen = set(raw_refs[:start])
+    for path, lineno, obj in lines[start:stop]:
+        try:
+            item = decoder.item(obj)
+        except InputError as exc:
+            raise exc.located(path=path, line=lineno) from None
+        if item.reference_id in seen:
+            raise InputError(
+                f"reference id {item.reference_id!r} appears twice", path=path, line=lineno
+            )
+        seen.add(item.reference_id)
+        item.annotations = annotations.pop(item.reference_id, [])
+        yield item
+    for ref in orphans[max(start - len(lines), 0) : max(stop - len(lines), 0)]:
+        yield Item(reference_id=ref, annotations=annotations.pop(ref))
 
 
 def _bundle_items(
