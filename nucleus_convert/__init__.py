@@ -47,9 +47,10 @@ from nucleus_convert.model import (
     Skeleton,
     Taxonomy,
     Visibility,
+    partition_bounds,
 )
 from nucleus_convert.options import choice, flag
-from nucleus_convert.registry import Format, Option, Registrar, WriteSummary
+from nucleus_convert.registry import Format, Option, PartitionedWrite, Registrar, WriteSummary
 
 __all__ = [
     "ANNOTATION_KINDS",
@@ -77,6 +78,7 @@ __all__ = [
     "NucleusConvertError",
     "Option",
     "OutputError",
+    "PartitionedWrite",
     "PluginError",
     "PointCloudMedia",
     "Polygon",
@@ -97,6 +99,7 @@ __all__ = [
     "flag",
     "get_format",
     "hookimpl",
+    "partition_bounds",
     "read",
     "write",
 ]

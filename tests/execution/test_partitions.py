@@ -13,15 +13,13 @@ from typing import Any
 import orjson
 import pytest
 from coco_copies import replicated_coco
-from paths import FIXTURES, ROOT
+from paths import FIXTURES
 
 import nucleus_convert as nc
 from nucleus_convert.converters.nucleus import partitioned
 from nucleus_convert.errors import InputError, OutputError
 from nucleus_convert.model import Box, Header, ImageMedia, Item, MaterializedDataset
 from nucleus_convert.registry import Format, FormatRegistry
-
-YOLO_DETECT = ROOT / "plugins" / "nucleus-convert-yolo" / "tests" / "data" / "detect"
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -175,7 +173,7 @@ def test_a_worker_that_dies_leaves_the_work_to_one_process(
 @pytest.mark.parametrize(
     ("source", "fmt", "note"),
     [
-        (YOLO_DETECT, "nucleus", "the reader cannot cut its item stream"),
+        (FIXTURES / "nucleus" / "annotations.jsonl", "nucleus", "the reader cannot cut its item"),
         (FIXTURES / "coco" / "instances_demo.json", "voc", "the voc writer cannot run"),
     ],
 )

@@ -168,3 +168,19 @@ def test_roboflow_style_parent_paths(tmp_path: Path) -> None:
     (root / "data.yaml").write_text("train: ../train/images\nnc: 1\nnames: ['thing']\n")
     (a,) = items(root).values()
     assert a.reference_id == "a" and a.annotations[0].label == "thing"
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    found = sorted(p for p in root.rglob("*") if p.is_file())
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in found}
+
+
+@pytest.mark.parametrize("source", [DETECT, SEGMENT, DARKNET], ids=["detect", "segment", "darknet"])
+def test_the_reader_cuts_its_image_list_for_workers_with_the_bytes_of_one_process(
+    tmp_path: Path, source: Path
+) -> None:
+    # The plugin offers Dataset.partition through the public API, as a built-in reader does.
+    one = nc.convert(source, tmp_path / "one", to="nucleus")
+    parts = nc.convert(source, tmp_path / "parts", to="nucleus", workers=2)
+    assert (parts.partitions, parts.note) == (2, None)
+    assert _files(Path(parts.path)) == _files(Path(one.path))

@@ -40,6 +40,7 @@ from nucleus_convert import (
     Item,
     LossReport,
     Polygon,
+    partition_bounds,
 )
 from nucleus_convert.toolkit import OnError
 from nucleus_convert_yolo.coords import (
@@ -165,14 +166,20 @@ class _Reader:
             categories=[Category(name, source_id=i) for i, name in enumerate(self.names)],
             source={"format": "yolo", "layout": layout.kind, "path": str(layout.config)},
         )
-        dataset = Dataset(header=header, items=self._items())
+        dataset = Dataset(header=header, items=self._items(0, len(layout.entries)))
         dataset.losses = self.losses
+        dataset.partition = self._partition
         return dataset
 
-    def _items(self) -> Iterator[Item]:
+    def _partition(self, k: int, n: int) -> Iterator[Item]:
+        """The images of the ``k``-th of ``n`` slices of the image list (``convert --workers``:
+        each slice read in a worker forked after the layout was found)."""
+        return self._items(*partition_bounds(len(self.layout.entries), k, n))
+
+    def _items(self, start: int, stop: int) -> Iterator[Item]:
         entries = self.layout.entries
         return self.on_error.each(
-            range(len(entries)), lambda n: self._item(entries[n], self.labels[n]), "item"
+            range(start, stop), lambda n: self._item(entries[n], self.labels[n]), "item"
         )
 
     def _item(self, entry: Entry, label: Path | None) -> Item:
