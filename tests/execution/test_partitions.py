@@ -279,3 +279,24 @@ def test_a_reference_id_repeated_in_a_bundle_fails_where_one_process_fails(
     with pytest.raises(InputError) as parts:
         nc.convert(bundle, tmp_path / "parts.json", to="coco", workers=3)
     assert str(parts.value) == str(one.value) and "appears twice" in str(one.value)
+
+
+@pytest.mark.parametrize("target", ["nucleus", "coco"])
+def test_a_kitti_tree_of_images_in_parts_is_byte_identical_to_one_process(
+    tmp_path: Path, target: str
+) -> None:
+    import shutil
+
+    tree = tmp_path / "kitti"
+    shutil.copytree(FIXTURES / "kitti" / "object", tree)
+    for scans in list(tree.rglob("velodyne")):  # scans make scenes, which run in one process
+        shutil.rmtree(scans)
+    suffix = ".json" if target == "coco" else ""
+    one = nc.convert(tree, tmp_path / f"one{suffix}", to=target)
+    parts = nc.convert(tree, tmp_path / f"parts{suffix}", to=target, workers=2)
+    assert (parts.partitions, parts.note) == (2, None)
+    if target == "coco":
+        assert Path(parts.path).read_bytes() == Path(one.path).read_bytes()
+    else:
+        assert _tree(Path(parts.path)) == _tree(Path(one.path))
+    assert parts.report.to_json() == one.report.to_json()

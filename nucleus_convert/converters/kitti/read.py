@@ -114,6 +114,7 @@ from nucleus_convert.model import (
     Item,
     PointCloudMedia,
     Scene,
+    partition_bounds,
 )
 from nucleus_convert.toolkit.files import local_image_size
 
@@ -340,9 +341,15 @@ class _Reader:
             scenes.append(Scene(reference_id=files.frame_id, frames=[Frame(sensors)]))
         return scenes
 
-    def items(self) -> Iterator[Item]:
-        for frame in self.frames:
+    def items(self, start: int = 0, stop: int | None = None) -> Iterator[Item]:
+        """The items of frames ``start:stop`` (all by default), frame by frame."""
+        for frame in self.frames[start:stop]:
             yield from self._frame_items(frame)
+
+    def partition(self, k: int, n: int) -> Iterator[Item]:
+        """The items of the ``k``-th of ``n`` slices of the frames (a frame's items stay
+        together)."""
+        return self.items(*partition_bounds(len(self.frames), k, n))
 
     def _frame_items(self, frame: _Frame) -> Iterator[Item]:
         files = frame.files
@@ -434,4 +441,5 @@ def read_kitti(src: Path, options: Mapping[str, Any]) -> Dataset:
     reader.load()
     dataset = Dataset(header=reader.header(), items=reader.items(), scenes=reader.scenes())
     dataset.losses = reader.losses
+    dataset.partition = reader.partition
     return dataset
