@@ -12,7 +12,7 @@ from nucleus_convert.model import ANNOTATION_KINDS
 
 if TYPE_CHECKING:
     from nucleus_convert.loss import LossReport
-    from nucleus_convert.model import Dataset, Header
+    from nucleus_convert.model import Dataset, Header, Scene
 
 __all__ = [
     "Format",
@@ -63,9 +63,9 @@ class PartitionedWrite:
     ``dst`` (a new folder) as the writer would, records its losses in ``report``, and returns a
     picklable ``state``: what only the merge can reconcile (names taken, ids seen, counts).
 
-    ``merge(states, part_dirs, dst, header, options, report) -> WriteSummary | None`` creates
-    the output at ``dst`` (a file or a folder, as the writer does) from the parts, in partition
-    order, once ``report``
+    ``merge(states, part_dirs, dst, header, scenes, options, report) -> WriteSummary | None``
+    creates the output at ``dst`` (a file or a folder, as the writer does) from the parts, in
+    partition order, once ``report``
     holds every part's losses and ``header`` every category the reader added; it returns
     ``None`` when the parts interact in a way one process would have seen (a file name or an
     id in two parts, conflicting metadata types): the caller then removes ``dst`` and runs
@@ -74,9 +74,12 @@ class PartitionedWrite:
 
     write_part: Callable[[Dataset, Path, Mapping[str, Any], LossReport], Any]
     merge: Callable[
-        [list[Any], list[Path], Path, Header, Mapping[str, Any], LossReport],
+        [list[Any], list[Path], Path, Header, list[Scene], Mapping[str, Any], LossReport],
         WriteSummary | None,
     ]
+    scenes: bool = False
+    """The merge writes the dataset's scenes (each part gets the scenes, to know which of its
+    items they hold, and writes none); without it a dataset with scenes runs in one process."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,8 +70,8 @@ def why_not_partitioned(dataset: Dataset, fmt: Format) -> str | None:
         return f"the {fmt.name} writer cannot run in partitions"
     if dataset.partition is None:
         return "the reader cannot cut its item stream into partitions"
-    if dataset.scenes:
-        return "scenes embed items from anywhere in the stream"
+    if dataset.scenes and not fmt.partitions.scenes:
+        return f"the {fmt.name} writer cannot write scenes from parts"
     if isinstance(dataset.items, ItemStream) and dataset.items.started:
         return "the item stream was already started"
     return None
@@ -117,7 +117,8 @@ def write_partitioned(
                 known.add(category.name)
                 dataset.header.categories.append(category)
     states = [result[1] for result in results]
-    summary = fmt.partitions.merge(states, part_dirs, dst, dataset.header, options, report)
+    merge = fmt.partitions.merge
+    summary = merge(states, part_dirs, dst, dataset.header, dataset.scenes, options, report)
     _remove(parts_root, None if summary is not None else dst)
     if summary is None:
         sink.entries, sink.skipped[:], dataset.header.categories[:] = saved
@@ -197,8 +198,10 @@ def run_part(
         before = len(dataset.header.categories)
         from nucleus_convert.api import checked_items  # the api imports this module
 
+        scenes = dataset.scenes if fmt.partitions.scenes else []
         with checked_items() as check:
-            part = Dataset(dataset.header, check(dataset.partition(k, n)), [], dataset.losses)
+            items = check(dataset.partition(k, n))
+            part = Dataset(dataset.header, items, scenes, dataset.losses)
             state = fmt.partitions.write_part(part, part_dir, options, sink)
         return ("ok", state, sink, dataset.header.categories[before:])
     except BaseException as exc:

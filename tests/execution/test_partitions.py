@@ -186,13 +186,39 @@ def test_what_cannot_run_in_parts_runs_in_one_process_and_says_why(
     assert _tree(parts.path) == _tree(one.path)
 
 
-def test_a_dataset_with_scenes_runs_in_one_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [2, 3])
+def test_a_dataset_with_scenes_in_parts_gives_the_bundle_of_one_process(
+    tmp_path: Path, workers: int
+) -> None:
+    # The parts hand back their scene items' payloads; the merge writes the scenes once.
     from every_kind import every_kind_dataset
 
     one = nc.write(every_kind_dataset().stream(), tmp_path / "one")
-    parts = nc.write(every_kind_dataset().stream(), tmp_path / "parts", partitions=2)
-    assert parts.partitions == 1 and parts.note == "scenes embed items from anywhere in the stream"
-    assert _tree(parts.path) == _tree(one.path)
+    parts = nc.write(every_kind_dataset().stream(), tmp_path / "parts", partitions=workers)
+    assert (parts.partitions, parts.note) == (workers, None)
+    assert _tree(Path(parts.path)) == _tree(Path(one.path))
+    assert parts.report.to_json() == one.report.to_json()
+    assert (Path(parts.path) / "scenes.jsonl").is_file()
+
+
+def test_a_dataset_with_scenes_runs_in_one_process_for_a_writer_without_scenes_in_parts(
+    tmp_path: Path,
+) -> None:
+    from every_kind import every_kind_dataset
+
+    one = nc.write(every_kind_dataset().stream(), tmp_path / "one.json", "coco")
+    parts = nc.write(every_kind_dataset().stream(), tmp_path / "parts.json", "coco", partitions=2)
+    assert parts.partitions == 1 and parts.note == "the coco writer cannot write scenes from parts"
+    assert Path(parts.path).read_bytes() == Path(one.path).read_bytes()
+
+
+def test_kitti_with_scans_to_nucleus_in_parts_is_byte_identical(tmp_path: Path) -> None:
+    src = FIXTURES / "kitti" / "object"
+    one = nc.convert(src, tmp_path / "one", to="nucleus")
+    parts = nc.convert(src, tmp_path / "parts", to="nucleus", workers=2)
+    assert (parts.partitions, parts.note) == (2, None)
+    assert _tree(Path(parts.path)) == _tree(Path(one.path))
+    assert any(name.startswith("pointclouds/") for name in _tree(Path(parts.path)))
 
 
 def test_a_started_stream_is_not_cut(tmp_path: Path) -> None:
@@ -299,4 +325,16 @@ def test_a_kitti_tree_of_images_in_parts_is_byte_identical_to_one_process(
         assert Path(parts.path).read_bytes() == Path(one.path).read_bytes()
     else:
         assert _tree(Path(parts.path)) == _tree(Path(one.path))
+    assert parts.report.to_json() == one.report.to_json()
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_the_nucleus_fixture_with_scenes_in_parts_rewrites_as_one_process(
+    tmp_path: Path, workers: int
+) -> None:
+    src = FIXTURES / "nucleus"
+    one = nc.convert(src, tmp_path / "one", to="nucleus")
+    parts = nc.convert(src, tmp_path / "parts", to="nucleus", workers=workers)
+    assert (parts.partitions, parts.note) == (workers, None)
+    assert _tree(Path(parts.path)) == _tree(Path(one.path))
     assert parts.report.to_json() == one.report.to_json()

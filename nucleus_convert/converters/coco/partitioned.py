@@ -22,7 +22,7 @@ from typing import Any
 from nucleus_convert.converters.coco.carries import count_header
 from nucleus_convert.converters.coco.write import CocoWriter
 from nucleus_convert.loss import LossReport
-from nucleus_convert.model import Dataset, Header
+from nucleus_convert.model import Dataset, Header, Scene
 from nucleus_convert.registry import PartitionedWrite, WriteSummary
 
 __all__ = ["COCO_PARTITIONS", "merge_parts", "write_part"]
@@ -92,6 +92,7 @@ def merge_parts(
     part_dirs: list[Path],
     dst: Path,
     header: Header,
+    scenes: list[Scene],
     options: Mapping[str, Any],
     report: LossReport,
 ) -> WriteSummary | None:

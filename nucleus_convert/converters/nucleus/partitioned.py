@@ -7,9 +7,10 @@ split (the merge splits the joined lines under ``max_file_bytes``, as one proces
 its point clouds are serialised in the worker itself. The merge joins, in partition order, each
 file's lines and moves the masks and point clouds into place; the summary counts, metadata
 types and names follow. One process would have seen what crosses parts: a reference id or a
-file name in two parts, a metadata key of two types, scenes (whose frames embed item payloads
-from anywhere in the stream). Any of those, and the merge declines (``None``): the conversion
-then runs in one process and gives that process's output or error.
+file name in two parts, a metadata key of two types. Any of those, and the merge declines
+(``None``): the conversion then runs in one process and gives that process's output or error.
+Scenes are written by the merge, once every part has handed back the payloads of its scene
+items (a frame embeds item payloads from anywhere in the stream).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from nucleus_convert.converters.nucleus.metadata import MetadataChecker
 from nucleus_convert.converters.nucleus.schema import FILES
 from nucleus_convert.converters.nucleus.write import BundleWriter
 from nucleus_convert.loss import LossReport
-from nucleus_convert.model import Dataset, Header
+from nucleus_convert.model import Dataset, Header, Scene
 from nucleus_convert.registry import PartitionedWrite, WriteSummary
 
 __all__ = ["NUCLEUS_PARTITIONS", "merge_parts", "write_part"]
@@ -39,14 +40,15 @@ def write_part(
     part_options = {**options, "workers": 1, "max_file_bytes": sys.maxsize}
     dst.mkdir()
     writer = BundleWriter(dst, part_options, report)
-    writer.write(dataset, manifest=False)
+    writer.write(dataset, manifest=False, scenes=False)
     return {
         "files": {key: list(w.parts) for key, w in writer.out.items()},
         "summary": dict(writer.summary.counts),
         "names": writer.names.taken(),
         "seen": writer.seen,
         "metadata": writer.checker.state(),
-        "scenes": bool(writer.orphan_scenes or writer.scene_payloads),
+        "scene_payloads": writer.scene_payloads,
+        "orphan_scenes": writer.orphan_scenes,
     }
 
 
@@ -64,13 +66,12 @@ def merge_parts(
     part_dirs: list[Path],
     dst: Path,
     header: Header,
+    scenes: list[Scene],
     options: Mapping[str, Any],
     report: LossReport,
 ) -> WriteSummary | None:
-    """Join the parts into the bundle at ``dst`` (which holds the part folders); ``None``
-    when they interact (see the module docstring)."""
-    if any(s["scenes"] for s in states):
-        return None
+    """Join the parts into the bundle at ``dst``, then write the scenes from the parts' scene
+    item payloads; ``None`` when the parts interact (see the module docstring)."""
     if not _disjoint([s["seen"] for s in states]):
         return None
     if not _disjoint([s["names"] for s in states]):  # masks and point clouds: one namespace
@@ -88,7 +89,6 @@ def merge_parts(
                 with (part / name).open("rb") as fh:
                     for line in fh:
                         out.write_line(line)
-        out.close()
     for state, part in zip(states, part_dirs, strict=True):
         for what, n in state["summary"].items():
             writer.summary.add(what, n)
@@ -98,8 +98,17 @@ def merge_parts(
                 target = writer.subdir(folder)
                 for path in sorted(source.iterdir()):
                     path.rename(target / path.name)
+        writer.seen |= state["seen"]
+        writer.scene_payloads.update(state["scene_payloads"])
+        writer.orphan_scenes += state["orphan_scenes"]
+    try:
+        writer.write_scenes(scenes)
+    finally:
+        for out in writer.out.values():
+            out.close()
+        writer.encoder.flush()
     writer.write_manifest(header)
     return writer.summary
 
 
-NUCLEUS_PARTITIONS = PartitionedWrite(write_part=write_part, merge=merge_parts)
+NUCLEUS_PARTITIONS = PartitionedWrite(write_part=write_part, merge=merge_parts, scenes=True)

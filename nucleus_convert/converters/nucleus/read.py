@@ -152,7 +152,7 @@ def _read_bundle(root: Path, group_key: str, allow_outside: bool) -> Dataset:
     items_paths = _paths(root, "items", manifest)
 
     def partition(k: int, n: int) -> Iterator[Item]:
-        return _bundle_partition(items_paths, decoder, annotations, k, n)
+        return _bundle_partition(items_paths, decoder, annotations, scene_items, k, n)
 
     return Dataset(
         header=header,
@@ -166,18 +166,20 @@ def _bundle_partition(
     items_paths: list[Path],
     decoder: Decoder,
     annotations: dict[str, list[Annotation]],
+    scene_items: list[Item],
     k: int,
     n: int,
 ) -> Iterator[Item]:
-    """Slice ``k`` of ``n`` of a bundle without scenes: the item lines of every part of
-    ``items.jsonl``, then the annotation-only items, as :func:`_bundle_items` streams them.
-    Every worker lists all item lines (they are small; annotations were read once, before the
-    fork), so a reference id repeated anywhere fails on the line one process fails on."""
+    """Slice ``k`` of ``n`` of a bundle: the item lines of every part of ``items.jsonl``, the
+    scenes' items, then the annotation-only items, as :func:`_bundle_items` streams them.
+    Every worker lists all item lines (they are small; annotations and scenes were read once,
+    before the fork), so a reference id repeated anywhere fails on the line one process fails
+    on."""
     lines = [(path, lineno, obj) for path in items_paths for lineno, obj in iter_jsonl(path)]
     raw_refs = [obj.get("reference_id") if isinstance(obj, dict) else None for _, _, obj in lines]
-    described = set(raw_refs)
+    described = {*raw_refs, *(item.reference_id for item in scene_items)}
     orphans = [ref for ref in annotations if ref not in described]
-    start, stop = partition_bounds(len(lines) + len(orphans), k, n)
+    start, stop = partition_bounds(len(lines) + len(scene_items) + len(orphans), k, n)
     seen = set(raw_refs[:start])
     for path, lineno, obj in lines[start:stop]:
         try:
@@ -191,7 +193,12 @@ def _bundle_partition(
         seen.add(item.reference_id)
         item.annotations = annotations.pop(item.reference_id, [])
         yield item
-    for ref in orphans[max(start - len(lines), 0) : max(stop - len(lines), 0)]:
+    start, stop = max(start - len(lines), 0), max(stop - len(lines), 0)
+    for item in scene_items[start:stop]:
+        item.annotations = annotations.pop(item.reference_id, [])
+        yield item
+    start, stop = max(start - len(scene_items), 0), max(stop - len(scene_items), 0)
+    for ref in orphans[start:stop]:
         yield Item(reference_id=ref, annotations=annotations.pop(ref))
 
 

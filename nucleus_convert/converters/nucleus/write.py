@@ -213,8 +213,11 @@ class BundleWriter:
 
     # -- records
 
-    def write(self, dataset: Dataset, *, manifest: bool = True) -> WriteSummary:
-        """Write every item and scene, then (``manifest``) the manifest."""
+    def write(
+        self, dataset: Dataset, *, manifest: bool = True, scenes: bool = True
+    ) -> WriteSummary:
+        """Write every item, then (``scenes``) the scenes, then (``manifest``) the manifest.
+        A part of a partitioned write does neither: the merge writes them once."""
         for scene in dataset.scenes:
             for frame in scene.frames:
                 for ref in frame.sensors.values():
@@ -222,8 +225,8 @@ class BundleWriter:
         try:
             for item in dataset.items:
                 self._write_item(item)
-            for scene in [*dataset.scenes, *self.orphan_scenes]:
-                self._write_scene(scene)
+            if scenes:
+                self.write_scenes(dataset.scenes)
             self.clouds.finish()
         except BaseException as exc:
             # Clouds still in flight belong to earlier items: the earliest of their failures
@@ -239,6 +242,11 @@ class BundleWriter:
         if manifest:
             self.write_manifest(dataset.header)
         return self.summary
+
+    def write_scenes(self, scenes: list[Scene]) -> None:
+        """The dataset's scenes, then the one-frame scenes of point clouds outside them."""
+        for scene in [*scenes, *self.orphan_scenes]:
+            self._write_scene(scene)
 
     def _orphan_scene(self, ref: str, where: str) -> None:
         """Put a point cloud outside any scene into a one-frame scene of its own."""
