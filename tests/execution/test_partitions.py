@@ -338,3 +338,31 @@ def test_the_nucleus_fixture_with_scenes_in_parts_rewrites_as_one_process(
     assert (parts.partitions, parts.note) == (workers, None)
     assert _tree(Path(parts.path)) == _tree(Path(one.path))
     assert parts.report.to_json() == one.report.to_json()
+
+
+@pytest.mark.parametrize("scene", ["each", "sequence"])
+def test_a_folder_of_scans_in_parts_is_byte_identical(tmp_path: Path, scene: str) -> None:
+    from pointcloud_samples import scan
+
+    from nucleus_convert.geometry.pointcloud_files import write_bin
+
+    src = tmp_path / "scans"
+    (src / "run_a").mkdir(parents=True)
+    (src / "run_b").mkdir()
+    for k in range(5):
+        write_bin(scan(40, k), src / ("run_a" if k < 3 else "run_b") / f"{k:03d}.bin")
+    options: dict[str, Any] = {"from_": "pointcloud", "read_options": {"scene": scene}}
+    one = nc.convert(src, tmp_path / "one", to="nucleus", **options)
+    parts = nc.convert(src, tmp_path / "parts", to="nucleus", workers=3, **options)
+    assert (parts.partitions, parts.note) == (3, None)
+    assert _tree(Path(parts.path)) == _tree(Path(one.path))
+    assert len([n for n in _tree(Path(parts.path)) if n.startswith("pointclouds/")]) == 5
+
+
+def test_a_kitti_raw_drive_in_parts_is_byte_identical(tmp_path: Path) -> None:
+    src = FIXTURES / "kitti_raw" / "2011_09_26"
+    one = nc.convert(src, tmp_path / "one", from_="kitti_raw", to="nucleus")
+    parts = nc.convert(src, tmp_path / "parts", from_="kitti_raw", to="nucleus", workers=2)
+    assert (parts.partitions, parts.note) == (2, None)
+    assert _tree(Path(parts.path)) == _tree(Path(one.path))
+    assert parts.report.to_json() == one.report.to_json()

@@ -49,6 +49,7 @@ from nucleus_convert.model import (
     Item,
     PointCloudMedia,
     Scene,
+    partition_bounds,
 )
 from nucleus_convert.toolkit.files import local_image_size
 
@@ -281,7 +282,9 @@ def pose_cuboid(t: Tracklet, pose: Pose, track: str, frame: int) -> Cuboid:
     )
 
 
-def _drive_items(drive: Drive) -> Iterator[Item]:
+def _drive_items(drive: Drive, frames: list[int] | None = None) -> Iterator[Item]:
+    """The items of the drive's ``frames`` (all by default), frame by frame: the scan with
+    the cuboids of that frame, then each camera's image."""
     cuboids: dict[int, list[Cuboid]] = {}
     for k, t in enumerate(drive.tracklets):
         track = track_id(drive.name, k)
@@ -289,7 +292,7 @@ def _drive_items(drive: Drive) -> Iterator[Item]:
             frame = t.first_frame + j
             cuboids.setdefault(frame, []).append(pose_cuboid(t, pose, track, frame))
     extra = {CALIB_KEY: dict(drive.calib_files)} if drive.calib_files else {}
-    for frame in drive.frames:
+    for frame in drive.frames if frames is None else frames:
         scan = drive.scans[frame]
         cloud = read_points(scan)
         yield Item(
@@ -354,4 +357,15 @@ def read_kitti_raw(src: Path, options: Mapping[str, Any]) -> Dataset:
         for drive in drives:
             yield from _drive_items(drive)
 
-    return Dataset(header=header, items=items(), scenes=[_scene(d) for d in drives], losses=losses)
+    plan = [(d, frame) for d in drives for frame in d.frames]
+
+    def partition(k: int, n: int) -> Iterator[Item]:
+        """The items of the ``k``-th of ``n`` slices of every drive's frames, in order."""
+        chosen = plan[slice(*partition_bounds(len(plan), k, n))]
+        for drive in drives:
+            frames = [frame for d, frame in chosen if d is drive]
+            if frames:
+                yield from _drive_items(drive, frames)
+
+    scenes = [_scene(d) for d in drives]
+    return Dataset(header, items(), scenes, losses, partition=partition)

@@ -55,7 +55,15 @@ from nucleus_convert.geometry.intensity import (
     intensity_metadata,
 )
 from nucleus_convert.geometry.pointcloud_files import SUFFIXES, read_points
-from nucleus_convert.model import Dataset, Frame, Header, Item, PointCloudMedia, Scene
+from nucleus_convert.model import (
+    Dataset,
+    Frame,
+    Header,
+    Item,
+    PointCloudMedia,
+    Scene,
+    partition_bounds,
+)
 
 __all__ = ["find_pointcloud_files", "read_pointcloud"]
 
@@ -151,4 +159,11 @@ def read_pointcloud(src: Path, options: Mapping[str, Any]) -> Dataset:
     mode = options.get("scene") or "each"
     files = find_pointcloud_files(src)
     header = Header(source={"format": "pointcloud", "path": str(src), "scene": mode})
-    return Dataset(header=header, items=_items(files), scenes=_scenes(src, files, mode))
+
+    def partition(k: int, n: int) -> Iterator[Item]:
+        """The scans of the ``k``-th of ``n`` slices of the file list, read in the worker."""
+        return _items(files[slice(*partition_bounds(len(files), k, n))])
+
+    return Dataset(
+        header=header, items=_items(files), scenes=_scenes(src, files, mode), partition=partition
+    )
