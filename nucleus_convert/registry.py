@@ -61,7 +61,9 @@ class PartitionedWrite:
 
     ``write_part(dataset, dst, options, report) -> state`` writes one partition's items into
     ``dst`` (a new folder) as the writer would, records its losses in ``report``, and returns a
-    picklable ``state``: what only the merge can reconcile (names taken, ids seen, counts).
+    picklable ``state``: what only the merge can reconcile (names taken, ids seen, counts). It
+    must not raise on what only the end of the whole stream decides (an error of the first
+    part is the conversion's error): that is the merge's work.
 
     ``merge(states, part_dirs, dst, header, scenes, options, report) -> WriteSummary | None``
     creates the output at ``dst`` (a file or a folder, as the writer does) from the parts, in

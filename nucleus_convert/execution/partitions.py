@@ -6,7 +6,8 @@ Conventions:
 * The reader parses once, in this process; ``fork`` gives every worker that parse without
   copying it (pages are shared until written). Worker ``k`` of ``n`` writes the items of
   ``dataset.partition(k, n)`` (see :class:`~nucleus_convert.model.Dataset`) into its own
-  folder under the destination, with the format's ``write_part``
+  folder beside the destination, in the destination's private work folder, with the format's
+  ``write_part``
   (:class:`~nucleus_convert.registry.PartitionedWrite`), and sends back the part's state, its
   losses and the categories the reader added while streaming it.
 * The parent adds the parts' losses to the report and their categories to the header, in
@@ -17,7 +18,8 @@ Conventions:
   runs the writer in one process, which gives that process's output or error. That is the
   case when the merge declines (the parts interact), and when a worker other than the first
   fails (its error could depend on records of earlier parts). An error of the first worker
-  is raised as it is: one process would have met it first.
+  is raised as it is: one process would have met it first (``write_part`` decides nothing
+  that needs the whole stream: what is left for the end, the merge does).
 * Workers die with this process (:func:`~nucleus_convert.execution.orphans.die_with_parent`);
   an interrupted parent kills them, and the destination's temporary folder goes with the
   usual clean-up.
