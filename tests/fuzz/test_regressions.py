@@ -176,3 +176,15 @@ def test_a_panoptic_png_declaring_8388614_rows_for_a_6_row_image(
     assert outcome.status == "error" and "is 8x8388614 pixels but the image is 8x6" in (
         outcome.message or ""
     )
+
+
+def test_a_yolo_yaml_whose_extra_key_names_the_root_folder(
+    servers: dict[tuple[str, ...], Server], tmp_path: Path
+) -> None:
+    # 'abc path: /' (a mutated 'path:' line) was taken for a subset folder: the reader walked
+    # the whole file system past the 10 s limit
+    yaml = (
+        b"# A tiny Ultralytics segmentation dataset (tests/data/make_fixtures.py)\n"
+        b"abc path: /\ntrain: images/train\nnc: 2\n"
+    )
+    _no_crash(_read(servers, tmp_path, "yolo_segment", "segment/data.yaml", yaml, timeout=5.0))

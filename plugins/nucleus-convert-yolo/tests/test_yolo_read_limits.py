@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from yolo_testlib import ultralytics
 
+import nucleus_convert as nc
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -80,3 +82,29 @@ def test_yaml_keys_the_reader_does_not_carry_cannot_break_it(tmp_path: Path, ext
     src = ultralytics(tmp_path / "src", {"img": "0 0.5 0.5 0.5 0.5\n"}, yaml_text=yaml_text)
     result = _cli("convert", str(src), str(tmp_path / "out"), "--from", "yolo", "--to", "nucleus")
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("value", ["/", "../..", "[/, images/train]"])
+def test_an_extra_yaml_key_naming_a_folder_outside_the_dataset_is_not_a_subset(
+    tmp_path: Path, value: str
+) -> None:
+    # Found by the fuzz run: 'abc path: /' made the reader walk the whole file system.
+    src = ultralytics(
+        tmp_path / "src",
+        {"img": "0 0.5 0.5 0.5 0.5\n"},
+        yaml_text=f"abc path: {value}\ntrain: images/train\nnames: [a, b]\n",
+    )
+    items = list(nc.read(src, "yolo").items)
+    assert [i.reference_id for i in items] == ["img"]
+
+
+def test_a_subset_folder_with_more_entries_than_the_walk_limit_is_one_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nucleus_convert_yolo import layout
+
+    monkeypatch.setattr(layout, "MAX_WALK_ENTRIES", 5)
+    labels = {f"img{k}": "0 0.5 0.5 0.5 0.5\n" for k in range(6)}
+    src = ultralytics(tmp_path / "src", labels)
+    with pytest.raises(nc.InputError, match="more than 5 files and folders under it"):
+        list(nc.read(src, "yolo").items)

@@ -145,13 +145,25 @@ def label_candidates(image: Path, kind: str) -> list[Path]:
     return [beside] if mapped is None else [mapped]
 
 
+MAX_WALK_ENTRIES = 2_000_000
+"""Folders and files a subset folder may hold: a config naming ``/`` (or a home folder) as a
+subset is refused after this many instead of walking the whole file system."""
+
+
 def images_under(folder: Path) -> list[Path]:
-    found = [
-        Path(dirpath) / name
-        for dirpath, _, files in os.walk(folder)
-        for name in files
-        if is_image(Path(name))
-    ]
+    """The image files under ``folder`` (symlinked folders not followed), sorted by their
+    path relative to it; an :class:`InputError` past :data:`MAX_WALK_ENTRIES` entries."""
+    found: list[Path] = []
+    seen = 0
+    for dirpath, dirs, files in os.walk(folder):
+        seen += len(dirs) + len(files)
+        if seen > MAX_WALK_ENTRIES:
+            raise InputError(
+                f"more than {MAX_WALK_ENTRIES} files and folders under it: not a dataset "
+                "folder (a subset names a folder of images)",
+                path=folder,
+            )
+        found.extend(Path(dirpath) / name for name in files if is_image(Path(name)))
     return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
 
 

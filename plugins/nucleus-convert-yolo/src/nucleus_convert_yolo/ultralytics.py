@@ -191,10 +191,17 @@ def ultralytics_layout(config: Path) -> Layout:
 
 
 def _extra(value: Any, root: Path) -> bool:
-    """True when a non-standard yaml key names subsets: existing folders or .txt lists."""
+    """True when a non-standard yaml key names subsets: existing folders or .txt lists under
+    the dataset root (a guess, so only relative names that stay under it: a key that merely
+    holds ``/`` must not make the reader walk the whole file system)."""
     texts = [value] if isinstance(value, str) else value if isinstance(value, list) else None
     if not texts or not all(
-        isinstance(t, str) and t and file_name_problem(t) is None for t in texts
+        isinstance(t, str)
+        and t
+        and file_name_problem(t) is None
+        and not Path(t).is_absolute()
+        and ".." not in Path(t).parts
+        for t in texts
     ):
         return False
     for text in texts:
