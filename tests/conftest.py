@@ -33,7 +33,7 @@ def _nucleus_bundles_judged(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def judged(*args: Any, **kwargs: Any) -> api.WriteResult:
         result = write(*args, **kwargs)
-        if result.format == "nucleus":
+        if result.format == "nucleus" and isinstance(result.path, Path):  # a URL: judged local
             judge_nucleus_bundle(result.path)
         return result
 
