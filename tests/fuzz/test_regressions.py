@@ -188,3 +188,20 @@ def test_a_yolo_yaml_whose_extra_key_names_the_root_folder(
         b"abc path: /\ntrain: images/train\nnc: 2\n"
     )
     _no_crash(_read(servers, tmp_path, "yolo_segment", "segment/data.yaml", yaml, timeout=5.0))
+
+
+def test_a_voc_object_png_declaring_1310730_rows(
+    servers: dict[tuple[str, ...], Server], tmp_path: Path
+) -> None:
+    # Found on the corpus VOC seeds: a 78-byte RGB PNG of 20 x 1,310,730 pixels; its colour
+    # lookup passed the 1 GiB cap. Now refused from its header: the image is 32 x 24.
+    png = (
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x14\x00\x14\x00\n\x08\x02\x00\x00"
+        b"\x00\xc3\xc6\xd6`\x00\x00\x00%IDAT(\x15\x9d\xc1\x01\x01\x00\x00\x00\x82 }\xee\xf4>"
+        b"\x04\xc6\xcf\xf8\x19?\xe3g\xfc\x8c\x9f\xf13~\xc6\xcf\xf8\r\x98W\x05\x0b"
+    )
+    outcome = _read(servers, tmp_path, "voc", "VOC2012/SegmentationObject/2012_000001.png", png)
+    _no_crash(outcome)
+    assert outcome.status == "error" and "is 20x1310730 pixels but the image is" in (
+        outcome.message or ""
+    )
