@@ -228,10 +228,40 @@ def tool_folder(folder: Path, out: Path, *, workers: int) -> None:
     )
 
 
+def tool_parts(folder: Path, out: Path, *, workers: int) -> None:
+    """The tool with ``convert(workers=K)``: each of K forked workers reads and writes its
+    slice of the scans (the merge writes the scenes)."""
+    result = nucleus_convert.convert(
+        folder, out, from_="pointcloud", to="nucleus", workers=workers, write_options={"workers": 1}
+    )
+    if result.partitions != workers:
+        raise RuntimeError(f"ran in one process: {result.note}")
+
+
+def tool_dask(folder: Path, out: Path, *, client: Any) -> None:
+    """The tool with ``convert(dask=client)``: the same parts as Dask tasks."""
+    nucleus_convert.convert(
+        folder, out, from_="pointcloud", to="nucleus", dask=client, write_options={"workers": 1}
+    )
+
+
 def _tree(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
     }
+
+
+def _dask_client(workers: int) -> Any:
+    """A client of a LocalCluster of ``workers`` processes, started outside the timed runs;
+    None without dask.distributed."""
+    try:
+        import distributed
+    except ImportError:
+        return None
+    cluster = distributed.LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    return distributed.Client(cluster)
 
 
 def run_scans(args: argparse.Namespace) -> None:
@@ -250,6 +280,13 @@ def run_scans(args: argparse.Namespace) -> None:
         ]
         for workers in sorted({1, args.workers}):
             runs.append((f"tool, workers={workers}", partial(tool_folder, folder, workers=workers)))
+        if args.workers > 1:
+            name = f"tool, {args.workers} partitions"
+            runs.append((name, partial(tool_parts, folder, workers=args.workers)))
+            client = _dask_client(args.workers)
+            if client is not None:
+                name = f"tool, Dask LocalCluster of {args.workers}"
+                runs.append((name, partial(tool_dask, folder, client=client)))
         # Warm-up, not timed: plugin loading and imports, as timed() does for the table above.
         warm = Path(tmp) / "warm"
         warm.mkdir()
