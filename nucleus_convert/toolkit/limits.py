@@ -132,6 +132,38 @@ def _one_line(exc: BaseException) -> str:
     return text[:300]
 
 
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_chunk_problem(path: Path) -> str | None:
+    """Why the PNG at ``path`` cannot be what its chunk headers say: a chunk declaring more
+    bytes than the file has left (Pillow allocates a chunk's declared length before reading
+    it: 2 GiB for a 43-byte file). ``None`` for a sound PNG or a file that is no PNG."""
+    try:
+        with path.open("rb") as fh:
+            if fh.read(8) != _PNG_SIGNATURE:
+                return None
+            size = fh.seek(0, 2)
+            pos = 8
+            while pos + 8 <= size:
+                fh.seek(pos)
+                head = fh.read(8)
+                length = int.from_bytes(head[:4], "big")
+                left = size - pos - 8  # a missing CRC at the very end Pillow tolerates
+                if length > left:
+                    kind = head[4:8].decode("latin-1")
+                    return (
+                        f"PNG chunk {kind!r} at byte {pos} declares {length} bytes but the file "
+                        f"has {max(left, 0)} after it"
+                    )
+                if head[4:8] == b"IEND":
+                    break
+                pos += 12 + length
+    except OSError:
+        return None  # Pillow reports it
+    return None
+
+
 @contextmanager
 def open_image(
     path: Path,
@@ -149,6 +181,9 @@ def open_image(
 
     errors = image_errors()
     limit = pixel_limit(max_pixels)
+    problem = png_chunk_problem(path)
+    if problem is not None:
+        raise InputError(f"cannot read {what}: {problem}", path=path)
     saved = Image.MAX_IMAGE_PIXELS
     try:
         # The limit is checked here, from the header, before any pixel is decoded; Pillow's

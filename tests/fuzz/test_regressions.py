@@ -205,3 +205,19 @@ def test_a_voc_object_png_declaring_1310730_rows(
     assert outcome.status == "error" and "is 20x1310730 pixels but the image is" in (
         outcome.message or ""
     )
+
+
+def test_a_png_whose_idat_chunk_declares_two_gib_in_a_43_byte_file(
+    servers: dict[tuple[str, ...], Server], tmp_path: Path
+) -> None:
+    # Found on the corpus VOC seeds: Pillow allocates a chunk's declared length before it
+    # reads it, past the 1 GiB cap; now the chunk headers are checked against the file first
+    png = (
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x14\x00\x00\x00\n\x08\x02\x00\x00"
+        b"\x00;7\xe9\xb1\x80\x00\x00%IDAT\x00\x00"
+    )
+    outcome = _read(servers, tmp_path, "voc", "VOC2012/SegmentationObject/2012_000001.png", png)
+    _no_crash(outcome)
+    assert outcome.status == "error" and "PNG chunk 'IDAT' at byte 33 declares" in (
+        outcome.message or ""
+    )

@@ -23,6 +23,7 @@ from nucleus_convert.toolkit.limits import (
     parse_max_pixels,
     pixel_limit,
     pixels_problem,
+    png_chunk_problem,
 )
 
 
@@ -168,3 +169,21 @@ def test_names_that_cannot_name_a_file_are_refused() -> None:
     assert file_name_problem("a\x00b") == "the name holds a NUL byte"
     assert file_name_problem("a/" + "b" * 256) == "a part of the name is longer than 255 bytes"
     assert file_name_problem("é" * 128) is not None  # 256 bytes in UTF-8
+
+
+def test_a_png_chunk_declaring_more_than_the_file_holds_is_refused_before_pillow(
+    tmp_path: Path,
+) -> None:
+    good = one_colour_png(4, 3)
+    path = tmp_path / "m.png"
+    path.write_bytes(good)
+    assert png_chunk_problem(path) is None
+    lying = good[:8] + chunk(b"IHDR", good[16:29]) + (2**31).to_bytes(4, "big") + b"IDAT\0\0"
+    path.write_bytes(lying)
+    assert png_chunk_problem(path) == (
+        "PNG chunk 'IDAT' at byte 33 declares 2147483648 bytes but the file has 2 after it"
+    )
+    with pytest.raises(InputError, match="declares 2147483648 bytes"), open_image(path):
+        pytest.fail("the body must not run")
+    path.write_bytes(b"not a png at all")
+    assert png_chunk_problem(path) is None
