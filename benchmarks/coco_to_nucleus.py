@@ -1003,8 +1003,10 @@ def headline(results: dict[str, Measured]) -> str:
         ),
         ("ours / orjson peak RSS", _ratio(rss("ours"), rss("orjson")), "<= 1.5x", 1.5, True),
         (
-            "ours-w2 / orjson peak PSS with workers",
-            _ratio(tree("ours-w2"), tree("orjson")),
+            # orjson.loads holds the GIL, so the sampler cannot see its peak: its peak RSS is
+            # the floor here
+            "ours-w2 peak PSS with workers / orjson peak RSS",
+            _ratio(tree("ours-w2"), rss("orjson")),
             "<= 1.5x",
             1.5,
             True,

@@ -43,6 +43,7 @@ def write_part(
     writer.write(dataset, manifest=False, scenes=False)
     return {
         "files": {key: list(w.parts) for key, w in writer.out.items()},
+        "lines": {key: w.count for key, w in writer.out.items()},
         "summary": dict(writer.summary.counts),
         "names": writer.names.taken(),
         "seen": writer.seen,
@@ -85,10 +86,8 @@ def merge_parts(
     for key in FILES:
         out = writer.out[key]
         for state, part in zip(states, part_dirs, strict=True):
-            for name in state["files"][key]:
-                with (part / name).open("rb") as fh:
-                    for line in fh:
-                        out.write_line(line)
+            for name in state["files"][key]:  # one file: parts are not split
+                out.write_lines_of(part / name, state["lines"][key])
     for state, part in zip(states, part_dirs, strict=True):
         for what, n in state["summary"].items():
             writer.summary.add(what, n)

@@ -13,6 +13,7 @@ existed). The reader takes the manifest's order, or, without one, ``<stem>.jsonl
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from typing import IO, Any
 
@@ -80,6 +81,24 @@ class PartedJsonlWriter:
         self.count += 1
         if self._buffered >= _CHUNK:
             self._flush()
+
+    def write_lines_of(self, path: Path, lines: int) -> None:
+        """Add the ``lines`` lines of file ``path`` (each ending in a newline), copied in blocks
+        when they fit in the current part, else line by line (the split falls where
+        :meth:`write_line` puts it)."""
+        size = path.stat().st_size
+        if self._part_size + size > self.limit:
+            with path.open("rb") as fh:
+                for line in fh:
+                    self.write_line(line)
+            return
+        self._buf.append(b"")  # opens the part's file on flush, as a first line would
+        self._flush()
+        assert self._fh is not None
+        with path.open("rb") as fh:
+            shutil.copyfileobj(fh, self._fh, _CHUNK)
+        self._part_size += size
+        self.count += lines
 
     def _next_part(self) -> None:
         self._flush()
