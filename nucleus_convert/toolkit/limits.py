@@ -159,8 +159,8 @@ def png_chunk_problem(path: Path) -> str | None:
                 if head[4:8] == b"IEND":
                     break
                 pos += 12 + length
-    except OSError:
-        return None  # Pillow reports it
+    except (OSError, ValueError):  # unreadable, or a NUL in the path: Pillow reports it
+        return None
     return None
 
 
@@ -181,14 +181,14 @@ def open_image(
 
     errors = image_errors()
     limit = pixel_limit(max_pixels)
-    problem = png_chunk_problem(path)
-    if problem is not None:
-        raise InputError(f"cannot read {what}: {problem}", path=path)
     saved = Image.MAX_IMAGE_PIXELS
     try:
         # The limit is checked here, from the header, before any pixel is decoded; Pillow's
         # own check (a warning at its limit, an error at twice it) would ignore max_pixels.
         Image.MAX_IMAGE_PIXELS = None
+        problem = png_chunk_problem(path)
+        if problem is not None:
+            raise InputError(f"cannot read {what}: {problem}", path=path)
         with Image.open(path) as im:
             width, height = im.size
             problem = pixels_problem(width, height, limit)

@@ -221,3 +221,17 @@ def test_a_png_whose_idat_chunk_declares_two_gib_in_a_43_byte_file(
     assert outcome.status == "error" and "PNG chunk 'IDAT' at byte 33 declares" in (
         outcome.message or ""
     )
+
+
+def test_a_panoptic_png_file_name_that_is_a_nul_byte(
+    servers: dict[tuple[str, ...], Server], tmp_path: Path
+) -> None:
+    # Found when the PNG chunk check ran outside open_image's error handling: a NUL in the
+    # path is a ValueError from open(), as it is from Pillow
+    data = (
+        b'{"images":[{"id":1,"file_name":"g"}],"annotations":[{"image_id":1,'
+        b'"file_name":"\\u0000", "segments_info": []}]}'
+    )
+    outcome = _read(servers, tmp_path, "coco_panoptic", "panoptic.json", data)
+    _no_crash(outcome)
+    assert outcome.status == "error"
