@@ -7,6 +7,7 @@ The CLI prints ``str(error)`` and exits with status 2, without a traceback.
 
 from __future__ import annotations
 
+import reprlib
 from pathlib import Path
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "NucleusConvertError",
     "OutputError",
     "PluginError",
+    "brief",
 ]
 
 
@@ -93,3 +95,17 @@ class PluginError(NucleusConvertError):
 class DatasetConsumedError(NucleusConvertError):
     """A one-shot :class:`~nucleus_convert.model.Dataset` was read again after its items ran
     out; writing it again would silently give an empty output."""
+
+
+_BRIEF = reprlib.Repr()
+_BRIEF.maxlevel = 4
+_BRIEF.maxlist = _BRIEF.maxtuple = _BRIEF.maxdict = _BRIEF.maxset = 8
+_BRIEF.maxstring = _BRIEF.maxother = 60
+_BRIEF.maxlong = 40
+
+
+def brief(value: object) -> str:
+    """``repr(value)`` for a message: at most 4 levels deep, 8 members a container and 60
+    characters a string, so a hostile value (a list nested 1,000 deep, a million numbers)
+    gives a short line instead of a ``RecursionError`` or a megabyte of text."""
+    return _BRIEF.repr(value)

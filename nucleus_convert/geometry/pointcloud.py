@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from nucleus_convert.errors import InputError, OutputError
+from nucleus_convert.errors import InputError, OutputError, brief
 
 __all__ = ["pointcloud_json_bytes", "read_pointcloud_json", "write_pointcloud_json"]
 
@@ -217,6 +217,6 @@ def _explain_bad_points(pts: list[Any], path: Path) -> InputError:
             v = p.get(key, 0.0)
             if isinstance(v, bool) or not isinstance(v, int | float):
                 return InputError(
-                    f"expected a number, got {v!r}", path=path, field=f"points[{k}].{key}"
+                    f"expected a number, got {brief(v)}", path=path, field=f"points[{k}].{key}"
                 )
     return InputError("malformed points", path=path, field="points")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nucleus_convert.errors import InputError, OutputError
+from nucleus_convert.errors import InputError, OutputError, brief
 from nucleus_convert.kinds.base import Codec, DecodeContext, EncodeContext
 from nucleus_convert.kinds.compare import Comparison
 from nucleus_convert.kinds.values import array, num, obj, out, require, text
@@ -37,7 +37,7 @@ def _keypoint(raw: Any, path: str) -> Keypoint:
     kp = obj(raw, path)
     visible = require(kp, "visible", f"{path}.visible")
     if not isinstance(visible, bool):
-        raise InputError(f"expected true or false, got {visible!r}", field=f"{path}.visible")
+        raise InputError(f"expected true or false, got {brief(visible)}", field=f"{path}.visible")
     x, y = kp.get("x"), kp.get("y")
     if (x is None) != (y is None):
         raise InputError("x and y must both be given or both be null", field=path)
@@ -61,7 +61,7 @@ def _skeleton(raw: Any, count: int) -> list[tuple[int, int]]:
             or len(edge) != 2
             or not all(isinstance(v, int) and not isinstance(v, bool) for v in edge)
         ):
-            raise InputError(f"a skeleton edge is two indices, got {edge!r}", field=path)
+            raise InputError(f"a skeleton edge is two indices, got {brief(edge)}", field=path)
         for v in edge:
             if not 0 <= v < count:
                 raise InputError(f"index {v} is out of range for {count} keypoints", field=path)

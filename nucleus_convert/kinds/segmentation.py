@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from nucleus_convert.errors import InputError, OutputError
+from nucleus_convert.errors import InputError, OutputError, brief
 from nucleus_convert.kinds.base import Codec, DecodeContext, EncodeContext
 from nucleus_convert.kinds.compare import Comparison
 from nucleus_convert.kinds.values import array, free_obj, obj, require, text
@@ -35,7 +35,7 @@ def _segment(raw: Any, i: int, seen: set[int], group_key: str) -> Segment:
         )
     if isinstance(index, bool) or not isinstance(index, int) or index < 0:
         raise InputError(
-            f"segment index must be a non-negative integer, got {index!r}",
+            f"segment index must be a non-negative integer, got {brief(index)}",
             field=f"annotations[{i}].index",
         )
     if index in seen:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from nucleus_convert.errors import InputError, OutputError
+from nucleus_convert.errors import InputError, OutputError, brief
 from nucleus_convert.toolkit.limits import json_value_problem
 
 __all__ = [
@@ -51,16 +51,16 @@ def require(d: dict[str, Any], key: str, path: str) -> Any:
 def num(value: Any, path: str) -> int | float:
     """A finite JSON number (``true``/``false`` are not numbers)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"expected a number, got {value!r}", field=path)
+        raise InputError(f"expected a number, got {brief(value)}", field=path)
     if isinstance(value, float) and not math.isfinite(value):
-        raise InputError(f"expected a finite number, got {value!r}", field=path)
+        raise InputError(f"expected a finite number, got {brief(value)}", field=path)
     return value
 
 
 def text(value: Any, path: str) -> str:
     """A JSON string."""
     if not isinstance(value, str):
-        raise InputError(f"expected a string, got {value!r}", field=path)
+        raise InputError(f"expected a string, got {brief(value)}", field=path)
     return value
 
 
@@ -74,7 +74,7 @@ def obj(value: Any, path: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InputError(f"expected an object, got {value!r}", field=path)
+        raise InputError(f"expected an object, got {brief(value)}", field=path)
     return value
 
 
@@ -92,7 +92,7 @@ def free_obj(value: Any, path: str) -> dict[str, Any]:
 def array(value: Any, path: str) -> list[Any]:
     """A JSON list."""
     if not isinstance(value, list):
-        raise InputError(f"expected a list, got {value!r}", field=path)
+        raise InputError(f"expected a list, got {brief(value)}", field=path)
     return value
 
 
@@ -131,7 +131,7 @@ def out(value: Any, where: object) -> int | float:
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise OutputError(f"{where}: expected a number, got {value!r}")
+        raise OutputError(f"{where}: expected a number, got {brief(value)}")
     if isinstance(value, float) and not math.isfinite(value):
         raise OutputError(f"{where}: {value} cannot be written (Nucleus payloads are JSON)")
     return value

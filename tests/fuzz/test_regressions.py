@@ -235,3 +235,17 @@ def test_a_panoptic_png_file_name_that_is_a_nul_byte(
     outcome = _read(servers, tmp_path, "coco_panoptic", "panoptic.json", data)
     _no_crash(outcome)
     assert outcome.status == "error"
+
+
+def test_a_point_cloud_coordinate_nested_1000_lists_deep(
+    servers: dict[tuple[str, ...], Server], tmp_path: Path
+) -> None:
+    # Found in the final re-run: the error message's repr of the value hit Python's recursion
+    # limit (orjson parses up to 1,024 levels); messages now use errors.brief
+    deep = b"[" * 1000 + b"1" + b"]" * 1000
+    cloud = b'{"points": [{"x": 1.0, "y": ' + deep + b', "z": 1.0}]}'
+    outcome = _read(
+        servers, tmp_path, "nucleus_bundle", "nucleus/pointclouds/scene-000_lidar_01.json", cloud
+    )
+    _no_crash(outcome)
+    assert outcome.status == "error" and "[[[[[...]]]]]" in (outcome.message or "")

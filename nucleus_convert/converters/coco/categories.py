@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from nucleus_convert.converters.coco.schema import is_coco_id
-from nucleus_convert.errors import InputError
+from nucleus_convert.errors import InputError, brief
 from nucleus_convert.model import Category, Header, Skeleton
 from nucleus_convert.toolkit.limits import json_value_problem
 
@@ -42,10 +42,12 @@ class _Categories:
             self.error("a category must be an object", record)
         cid, name = c.get("id"), c.get("name")
         if not is_coco_id(cid):
-            self.error(f"category id must be an integer, got {cid!r}", record, "id")
+            self.error(f"category id must be an integer, got {brief(cid)}", record, "id")
         record = f"category id {cid}"
         if not isinstance(name, str) or not name:
-            self.error(f"category name must be a non-empty string, got {name!r}", record, "name")
+            self.error(
+                f"category name must be a non-empty string, got {brief(name)}", record, "name"
+            )
         if cid in self.labels:
             self.error("category id appears twice", record)
         if name in self.names:

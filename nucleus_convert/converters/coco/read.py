@@ -31,7 +31,7 @@ from typing import Any, NoReturn
 from nucleus_convert.converters.coco.categories import read_categories
 from nucleus_convert.converters.coco.panoptic import panoptic_ids, panoptic_index
 from nucleus_convert.converters.coco.schema import CAPTIONS_KEY, KNOWN_ANNOTATION_KEYS, is_coco_id
-from nucleus_convert.errors import InputError
+from nucleus_convert.errors import InputError, brief
 from nucleus_convert.geometry.rle import check_rle
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import (
@@ -224,7 +224,7 @@ class CocoReader:
             image_id = im.get("id")
             if not is_coco_id(image_id):
                 raise InputError(
-                    f"image id must be an integer, got {image_id!r}",
+                    f"image id must be an integer, got {brief(image_id)}",
                     path=path,
                     record=record,
                     field="id",
@@ -235,7 +235,7 @@ class CocoReader:
             file_name = im.get("file_name")
             if not isinstance(file_name, str) or not file_name:
                 raise InputError(
-                    f"file_name must be a non-empty string, got {file_name!r}",
+                    f"file_name must be a non-empty string, got {brief(file_name)}",
                     path=path,
                     record=record,
                     field="file_name",
@@ -244,7 +244,7 @@ class CocoReader:
             for name, v in (("width", width), ("height", height)):
                 if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
                     raise InputError(
-                        f"{name} must be a non-negative integer, got {v!r}",
+                        f"{name} must be a non-negative integer, got {brief(v)}",
                         path=path,
                         record=record,
                         field=name,
@@ -278,20 +278,20 @@ class CocoReader:
 
     def _item(self, image_id: Any, record: str) -> Item:
         if not is_coco_id(image_id):
-            self._error(f"image_id must be an integer, got {image_id!r}", record, "image_id")
+            self._error(f"image_id must be an integer, got {brief(image_id)}", record, "image_id")
         item = self.items.get(image_id)
         if item is None:
             if self.results and not self.images_file and is_coco_id(image_id):
                 item = self.items[image_id] = Item(reference_id=str(image_id))
                 self.sizes[image_id] = (None, None)
                 return item
-            self._error(f"image id {image_id!r} is not in the images", record, "image_id")
+            self._error(f"image id {brief(image_id)} is not in the images", record, "image_id")
         return item
 
     def _label(self, category_id: Any, record: str) -> str:
         if not is_coco_id(category_id):
             self._error(
-                f"category_id must be an integer, got {category_id!r}", record, "category_id"
+                f"category_id must be an integer, got {brief(category_id)}", record, "category_id"
             )
         label = self.labels.get(category_id)
         if label is None:
@@ -320,7 +320,9 @@ class CocoReader:
         else:
             if not is_coco_id(aid):
                 self._error(
-                    f"annotation id must be an integer, got {aid!r}", f"annotations[{index}]", "id"
+                    f"annotation id must be an integer, got {brief(aid)}",
+                    f"annotations[{index}]",
+                    "id",
                 )
             record = f"annotation id {aid}"
             group = str(aid)
@@ -365,7 +367,7 @@ class CocoReader:
         and score); an object with none of them is an image category."""
         score = a.get("score")
         if score is not None and not _is_number(score):
-            self._error(f"score must be a number, got {score!r}", record, "score")
+            self._error(f"score must be a number, got {brief(score)}", record, "score")
         common: dict[str, Any] = {
             "label": label,
             "group_id": group,
@@ -380,7 +382,9 @@ class CocoReader:
                 or len(bbox) != 4
                 or not set(map(type, bbox)) <= _PLAIN_NUMBERS
             ):
-                self._error(f"bbox must be [x, y, width, height], got {bbox!r}", record, "bbox")
+                self._error(
+                    f"bbox must be [x, y, width, height], got {brief(bbox)}", record, "bbox"
+                )
             x, y, w, h = bbox
             if w < 0 or h < 0:
                 self._error(f"bbox has a negative size ({w} x {h})", record, "bbox")
@@ -428,7 +432,7 @@ class CocoReader:
     def _ring(self, ring: Any, record: str, k: int) -> list[tuple[float, float]]:
         if type(ring) is not list:
             self._error(
-                f"a polygon is a flat list of numbers, got {ring!r}"[:200],
+                f"a polygon is a flat list of numbers, got {brief(ring)}"[:200],
                 record,
                 f"segmentation[{k}]",
             )

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nucleus_convert.converters.nucleus.camera import camera_from_payload, camera_to_payload
-from nucleus_convert.errors import InputError, OutputError
+from nucleus_convert.errors import InputError, OutputError, brief
 from nucleus_convert.kinds.values import free_obj, obj, require, text
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import CameraParams, ImageMedia, Item, PointCloudMedia
@@ -43,7 +43,7 @@ def _camera(p: dict[str, Any], metadata: dict[str, Any]) -> CameraParams | None:
 def _size(p: dict[str, Any], key: str) -> Any:
     value = p.get(key)
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
-        raise InputError(f"expected a positive integer, got {value!r}", field=key)
+        raise InputError(f"expected a positive integer, got {brief(value)}", field=key)
     return value
 
 

@@ -14,7 +14,7 @@ import orjson
 
 from nucleus_convert._version import __version__ as _version
 from nucleus_convert.converters.nucleus.schema import BUNDLE_VERSION
-from nucleus_convert.errors import InputError, OutputError
+from nucleus_convert.errors import InputError, OutputError, brief
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import Annotation, Category, Header, Keypoints, Skeleton, Taxonomy
 
@@ -32,7 +32,9 @@ def _check_names(header: Header, path: Path) -> Header:
     for field, name in names:
         if not isinstance(name, str):
             raise InputError(
-                f"malformed manifest: expected a string name, got {name!r}", path=path, field=field
+                f"malformed manifest: expected a string name, got {brief(name)}",
+                path=path,
+                field=field,
             )
     return header
 

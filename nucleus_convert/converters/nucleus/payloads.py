@@ -26,7 +26,7 @@ from typing import Any
 from nucleus_convert.converters.nucleus.carries import NUCLEUS_CARRIES, uncarried
 from nucleus_convert.converters.nucleus.items import decode_item, encode_item
 from nucleus_convert.converters.nucleus.schema import ANNOTATION_KEYS, ANNOTATION_TYPES, SERVER_KEYS
-from nucleus_convert.errors import InputError, OutputError
+from nucleus_convert.errors import InputError, OutputError, brief
 from nucleus_convert.kinds import CODECS, Codec
 from nucleus_convert.kinds.values import array, free_obj, num, obj, opt_text, out, require, text
 from nucleus_convert.loss import LossReport
@@ -104,7 +104,8 @@ class Decoder:
         codec = table.get(type_)
         if codec is None:
             raise InputError(
-                f"a scene annotation must be a {' or '.join(table)}, got {type_!r}", field="type"
+                f"a scene annotation must be a {' or '.join(table)}, got {brief(type_)}",
+                field="type",
             )
         common = self._common(p, prediction=prediction, with_metadata=codec.payload_metadata)
         ann = codec.decode(p, obj(p.get("geometry"), "geometry"), common, self)
@@ -135,7 +136,7 @@ class Decoder:
                 num(v, f"class_pdf.{k}")
         ann_id = p.get("annotation_id")
         if ann_id is not None and not isinstance(ann_id, str):
-            raise InputError(f"expected a string, got {ann_id!r}", field="annotation_id")
+            raise InputError(f"expected a string, got {brief(ann_id)}", field="annotation_id")
         return {
             "label": "" if label is None else text(label, "label"),
             "id": ann_id,
