@@ -249,3 +249,14 @@ def test_a_point_cloud_coordinate_nested_1000_lists_deep(
     )
     _no_crash(outcome)
     assert outcome.status == "error" and "[[[[[...]]]]]" in (outcome.message or "")
+
+
+def test_a_voc_list_entry_that_fits_a_file_name_only_without_its_suffix(
+    servers: dict[tuple[str, ...], Server], tmp_path: Path
+) -> None:
+    # Found in the final re-run: a 252-byte id passed the 255-byte name check, then
+    # <id>.png was too long for the file system (an OSError from Path.is_file)
+    listing = b"a" * 252 + b"\n"
+    outcome = _read(servers, tmp_path, "voc", "VOC2012/ImageSets/Segmentation/train.txt", listing)
+    _no_crash(outcome)
+    assert outcome.status == "error" and "cannot name a file" in (outcome.message or "")

@@ -227,7 +227,8 @@ class VocReader:
             line = raw.strip()
             if line and not line.startswith("#"):
                 tokens = line.split()
-                problem = file_name_problem(tokens[0])
+                # the id names <id>.xml and <id>.png files: their names must fit
+                problem = file_name_problem(tokens[0] + ".png")
                 if problem is not None:
                     raise InputError(
                         f"image id {tokens[0][:40]!r}... cannot name a file: {problem}",
