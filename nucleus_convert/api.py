@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from nucleus_convert.errors import FormatError, NucleusConvertError, OutputError, PluginError
+from nucleus_convert.execution.dask_parts import dask_client, dask_runner, part_count
 from nucleus_convert.execution.partitions import (
     Declined,
     PartRunner,
@@ -281,92 +282,36 @@ def convert(
     ``workers`` processes) writes one part per Dask worker thread instead, each task reading
     the source again (:mod:`nucleus_convert.execution.dask_parts`)."""
     partitions = resolve_workers(workers)
+    read_options, write_options = read_options or {}, write_options or {}
     with ExitStack() as stack:
         url = src if is_url(src) else None
         local = stack.enter_context(staged(url)) if url else local_path(src)
-        source = _Source(local, url)
-        legs = (read_options or {}, write_options or {})
+        runner = None
         if dask is not None:
-            return _convert_on_dask(source, dst, from_, to, overwrite, *legs, partitions, dask)
-        return _convert_here(source, dst, from_, to, overwrite, *legs, on_item, partitions)
-
-
-@dataclass(frozen=True, slots=True)
-class _Source:
-    """A source: its local path, and the URL it is a copy of (None when it is local)."""
-
-    local: Path
-    url: str | None
-
-    def read(self, fmt: str | None, options: Mapping[str, Any]) -> Dataset:
-        if self.url is None:
-            return read(self.local, fmt, **options)
-        return read_url(self.url, self.local, fmt, **options)
-
-    def for_tasks(self) -> str:
-        """What a task elsewhere reads: the URL, or the absolute local path."""
-        return self.url or str(self.local.resolve())
-
-
-def _convert_here(
-    src: _Source,
-    dst: str | Path,
-    from_: str | None,
-    to: str,
-    overwrite: bool,
-    read_options: Mapping[str, Any],
-    write_options: Mapping[str, Any],
-    on_item: Callable[[Item], None] | None,
-    partitions: int,
-) -> WriteResult:
-    """:func:`convert` in this process and its forked workers."""
-    # One pause for both legs, and the dataset gone before the collector is back: otherwise
-    # its first pass after the read walks every object the read built (0.24 s under cProfile
-    # on 37,000 COCO annotations).
-    with gc_paused():
-        dataset = src.read(from_, read_options)
-        try:
-            return write(
-                dataset,
-                dst,
-                to,
-                overwrite=overwrite,
-                on_item=on_item,
-                partitions=partitions,
-                **write_options,
-            )
-        finally:
-            del dataset
-
-
-def _convert_on_dask(
-    src: _Source,
-    dst: str | Path,
-    from_: str | None,
-    to: str,
-    overwrite: bool,
-    read_options: Mapping[str, Any],
-    write_options: Mapping[str, Any],
-    workers: int,
-    dask: Any,
-) -> WriteResult:
-    """:func:`convert` with its parts written as Dask tasks."""
-    from nucleus_convert.execution.dask_parts import dask_client, dask_runner, part_count
-
-    source = _reader_for(src.local, from_).name
-    parsed = get_format(to).parse_options(write_options, for_write=True)
-    with gc_paused(), dask_client(dask, workers) as client:
-        dataset = src.read(source, read_options)
-        runner = dask_runner(client, src.for_tasks(), source, read_options, to, parsed)
-        try:
-            return write(
-                dataset,
-                dst,
-                to,
-                overwrite=overwrite,
-                partitions=part_count(client),
-                _runner=runner,
-                **write_options,
-            )
-        finally:
-            del dataset
+            from_ = _reader_for(local, from_).name  # the tasks read the same format
+            tasks_read = url or str(local.resolve())
+            client = stack.enter_context(dask_client(dask, partitions))
+            parsed = get_format(to).parse_options(write_options, for_write=True)
+            runner = dask_runner(client, tasks_read, from_, read_options, to, parsed)
+            partitions = part_count(client)
+        # One pause for both legs, and the dataset gone before the collector is back:
+        # otherwise its first pass after the read walks every object the read built (0.24 s
+        # under cProfile on 37,000 COCO annotations).
+        with gc_paused():
+            if url is None:
+                dataset = read(local, from_, **read_options)
+            else:
+                dataset = read_url(url, local, from_, **read_options)
+            try:
+                return write(
+                    dataset,
+                    dst,
+                    to,
+                    overwrite=overwrite,
+                    on_item=on_item,
+                    partitions=partitions,
+                    _runner=runner,
+                    **write_options,
+                )
+            finally:
+                del dataset

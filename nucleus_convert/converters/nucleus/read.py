@@ -162,6 +162,29 @@ def _read_bundle(root: Path, group_key: str, allow_outside: bool) -> Dataset:
     )
 
 
+def _bundle_item(
+    obj: Any,
+    path: Path,
+    lineno: int,
+    decoder: Decoder,
+    annotations: dict[str, list[Annotation]],
+    seen: set[Any],
+) -> Item:
+    """The item of line ``lineno`` of ``path`` with its annotations; a reference id already
+    in ``seen`` fails on this line (``seen`` gets this one)."""
+    try:
+        item = decoder.item(obj)
+    except InputError as exc:
+        raise exc.located(path=path, line=lineno) from None
+    if item.reference_id in seen:
+        raise InputError(
+            f"reference id {item.reference_id!r} appears twice", path=path, line=lineno
+        )
+    seen.add(item.reference_id)
+    item.annotations = annotations.pop(item.reference_id, [])
+    return item
+
+
 def _bundle_partition(
     items_paths: list[Path],
     decoder: Decoder,
@@ -182,17 +205,7 @@ def _bundle_partition(
     start, stop = partition_bounds(len(lines) + len(scene_items) + len(orphans), k, n)
     seen = set(raw_refs[:start])
     for path, lineno, obj in lines[start:stop]:
-        try:
-            item = decoder.item(obj)
-        except InputError as exc:
-            raise exc.located(path=path, line=lineno) from None
-        if item.reference_id in seen:
-            raise InputError(
-                f"reference id {item.reference_id!r} appears twice", path=path, line=lineno
-            )
-        seen.add(item.reference_id)
-        item.annotations = annotations.pop(item.reference_id, [])
-        yield item
+        yield _bundle_item(obj, path, lineno, decoder, annotations, seen)
     start, stop = max(start - len(lines), 0), max(stop - len(lines), 0)
     for item in scene_items[start:stop]:
         item.annotations = annotations.pop(item.reference_id, [])
@@ -211,19 +224,7 @@ def _bundle_items(
     seen: set[str] = set()
     for items_path in items_paths:
         for lineno, obj in iter_jsonl(items_path):
-            try:
-                item = decoder.item(obj)
-            except InputError as exc:
-                raise exc.located(path=items_path, line=lineno) from None
-            if item.reference_id in seen:
-                raise InputError(
-                    f"reference id {item.reference_id!r} appears twice",
-                    path=items_path,
-                    line=lineno,
-                )
-            seen.add(item.reference_id)
-            item.annotations = annotations.pop(item.reference_id, [])
-            yield item
+            yield _bundle_item(obj, items_path, lineno, decoder, annotations, seen)
     for item in scene_items:
         item.annotations = annotations.pop(item.reference_id, [])
         yield item
