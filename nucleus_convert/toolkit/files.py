@@ -24,6 +24,8 @@ __all__ = [
     "join_location",
     "load_json",
     "local_image_size",
+    "parse_json",
+    "read_file_bytes",
 ]
 
 _CHUNK = 1 << 20
@@ -75,17 +77,27 @@ def local_image_size(location: str) -> tuple[int, int] | None:
         return None
 
 
-def load_json(path: Path) -> Any:
-    """Parse a whole JSON file, raising :class:`InputError` with the position on bad JSON."""
+def read_file_bytes(path: Path) -> bytes:
+    """The bytes of a whole file, raising :class:`InputError` when it cannot be read."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", path=path) from None
+
+
+def parse_json(data: bytes, path: Path) -> Any:
+    """Parse JSON text read from ``path`` (orjson's types: integers beyond 64 bits become
+    floats), raising :class:`InputError` with the line on bad JSON."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         line = data.count(b"\n", 0, exc.pos) + 1
         raise InputError(f"not valid JSON: {exc.msg}", path=path, line=line) from None
+
+
+def load_json(path: Path) -> Any:
+    """Parse a whole JSON file, raising :class:`InputError` with the position on bad JSON."""
+    return parse_json(read_file_bytes(path), path)
 
 
 def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:

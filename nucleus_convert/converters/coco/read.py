@@ -24,13 +24,21 @@ nothing behind).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
 from nucleus_convert.converters.coco.categories import read_categories
+from nucleus_convert.converters.coco.keypoints import read_keypoints
 from nucleus_convert.converters.coco.panoptic import panoptic_ids, panoptic_index
 from nucleus_convert.converters.coco.schema import CAPTIONS_KEY, KNOWN_ANNOTATION_KEYS, is_coco_id
+from nucleus_convert.converters.coco.typed import (
+    TypedAnnotation,
+    as_dict,
+    decode_typed,
+    typed_annotation,
+)
 from nucleus_convert.errors import InputError, brief
 from nucleus_convert.geometry.rle import check_rle
 from nucleus_convert.loss import LossReport
@@ -44,7 +52,6 @@ from nucleus_convert.model import (
     ImageMedia,
     InstanceMask,
     Item,
-    Keypoint,
     Keypoints,
     MaskRef,
     Polygon,
@@ -53,7 +60,7 @@ from nucleus_convert.model import (
     Visibility,
     partition_bounds,
 )
-from nucleus_convert.toolkit.files import join_location, load_json
+from nucleus_convert.toolkit.files import join_location, load_json, parse_json, read_file_bytes
 from nucleus_convert.toolkit.limits import json_value_problem
 from nucleus_convert.toolkit.on_error import OnError, SkipRecord
 
@@ -96,13 +103,35 @@ class CocoReader:
         self.coco_extra: dict[str, Any] = {}
         self.panoptic: dict[Any, dict[str, Any]] = {}
         self.results = False
-        self._later: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+        self._later: dict[int, list[tuple[int, Any]]] = {}
+        self._convert: Callable[[Any, int], None] = self.annotation
         """Annotations (with their index in the file) read when their image streams out."""
 
     # ------------------------------------------------------------------ entry
 
     def read(self) -> Dataset:
-        data = load_json(self.path)
+        raw = read_file_bytes(self.path)
+        typed = decode_typed(raw)
+        if typed is not None:
+            del raw
+            header, annotations, extras = typed
+            self._read_header(header)
+            self._convert = partial(typed_annotation, self, extras)
+            self._bucket(annotations, extras)
+        else:
+            self._read_any(parse_json(raw, self.path))
+        if self.coco_extra:
+            self.header.extra["coco"] = self.coco_extra
+        return Dataset(
+            header=self.header,
+            items=self._stream(list(self.items)),
+            scenes=[],
+            losses=self.losses,
+            partition=self._partition,
+        )
+
+    def _read_any(self, data: Any) -> None:
+        """The dict path: any COCO file (the typed path in :mod:`.typed` covers the usual)."""
         if isinstance(data, list):
             self._read_results(data)
         elif isinstance(data, dict):
@@ -113,15 +142,6 @@ class CocoReader:
                 f"got {type(data).__name__}",
                 path=self.path,
             )
-        if self.coco_extra:
-            self.header.extra["coco"] = self.coco_extra
-        return Dataset(
-            header=self.header,
-            items=self._stream(list(self.items)),
-            scenes=[],
-            losses=self.losses,
-            partition=self._partition,
-        )
 
     def _partition(self, k: int, n: int) -> Iterator[Item]:
         """The images of the ``k``-th of ``n`` slices, in file order (their annotations are
@@ -133,12 +153,12 @@ class CocoReader:
     def _stream(self, image_ids: list[Any]) -> Iterator[Item]:
         # Each item leaves the reader as it is yielded (the writer holds it only as long as
         # it needs): its annotations look it up in self.items, so it is dropped afterwards.
-        items, later = self.items, self._later
+        items, later, convert = self.items, self._later, self._convert
         for image_id in image_ids:
             item = items[image_id]
             for index, a in later.pop(image_id, ()):
                 try:
-                    self._annotation(a, index)
+                    convert(a, index)
                 except SkipRecord:
                     continue
             record = self.panoptic.pop(image_id, None)
@@ -150,7 +170,7 @@ class CocoReader:
             del items[image_id]
             yield item
 
-    def _free(self, value: Any, record: str, field: str) -> Any:
+    def free(self, value: Any, record: str, field: str) -> Any:
         """``value`` when it is a free-form value the model can carry (see
         :func:`json_value_problem`), else the record's error."""
         problem = json_value_problem(value)
@@ -167,6 +187,15 @@ class CocoReader:
     # ------------------------------------------------------------------ header
 
     def _read_dataset(self, data: dict[str, Any]) -> None:
+        self._read_header(data)
+        annotations = data.get("annotations", [])
+        if not isinstance(annotations, list):
+            raise InputError("'annotations' must be a list", path=self.path, field="annotations")
+        self._bucket(annotations)
+
+    def _read_header(self, data: dict[str, Any]) -> None:
+        """Everything but the annotations: info, licenses, other top-level keys, categories
+        and images."""
         images = data.get("images")
         if not isinstance(images, list):
             raise InputError(
@@ -180,9 +209,9 @@ class CocoReader:
             self.coco_extra["top_level"] = _free_value(other, self.path, None, "top_level")
         self._read_categories(data.get("categories", []))
         self._read_images(images, self.path)
-        annotations = data.get("annotations", [])
-        if not isinstance(annotations, list):
-            raise InputError("'annotations' must be a list", path=self.path, field="annotations")
+
+    def _bucket(self, annotations: list[Any], extras: dict[int, Any] | None = None) -> None:
+        """Keep each record on a known image (int id) for when its item streams out."""
         # An annotation on a known image (int id) is turned into model objects when its item
         # streams out, so the model never holds the whole file at once; any other annotation
         # (an unknown or malformed image id, a record that is not an object) is read now, in
@@ -190,7 +219,12 @@ class CocoReader:
         task = None
         items, later = self.items, self._later
         for i, a in enumerate(annotations):
-            if type(a) is dict:
+            if type(a) is TypedAnnotation:
+                if a.image_id in items:
+                    later.setdefault(a.image_id, []).append((i, a))
+                    continue
+                a = as_dict(a, extras or {}, i)
+            elif type(a) is dict:
                 if "segments_info" in a:
                     task = "panoptic"
                 image_id = a.get("image_id")
@@ -202,7 +236,7 @@ class CocoReader:
                         bucket.append((i, a))
                     continue
             try:
-                self._annotation(a, i)
+                self.annotation(a, i)
             except SkipRecord:
                 continue
         if task:
@@ -304,7 +338,7 @@ class CocoReader:
             )
         return label
 
-    def _annotation(self, a: Any, index: int) -> None:
+    def annotation(self, a: Any, index: int) -> None:
         """One ``annotations`` record: a caption goes to the item metadata, a panoptic record
         to its segmentation, anything else becomes the group of members :meth:`_members`
         makes (an image category when it has no geometry)."""
@@ -342,19 +376,17 @@ class CocoReader:
             if key in a:
                 attrs[key] = v = a[key]
                 if type(v) in _CONTAINERS:
-                    self._free(v, record, key)
+                    self.free(v, record, key)
         if not a.keys() <= KNOWN_ANNOTATION_KEYS:
             attrs.update(
-                (k, self._free(v, record, k))
-                for k, v in a.items()
-                if k not in KNOWN_ANNOTATION_KEYS
+                (k, self.free(v, record, k)) for k, v in a.items() if k not in KNOWN_ANNOTATION_KEYS
             )
         item.annotations.extend(self._members(a, record, group, label, attrs))
 
     def _caption(self, a: dict[str, Any], item: Item, record: str) -> None:
         if not isinstance(a["caption"], str):
             self._error("caption must be a string", record, "caption")
-        self._free(a, record, "caption")
+        self.free(a, record, "caption")
         item.metadata.setdefault(CAPTIONS_KEY, []).append(
             {k: v for k, v in a.items() if k != "image_id"}
         )
@@ -397,7 +429,7 @@ class CocoReader:
                         Polygon(id=f"{group}.{k}", points=self._ring(ring, record, k), **common)
                     )
             elif isinstance(seg, dict):
-                self._check_rle(seg, a.get("image_id"), record)
+                self.check_rle(seg, a.get("image_id"), record)
                 out.append(InstanceMask(id=f"{group}.mask", rle=seg, **common))
             else:
                 self._error(
@@ -407,7 +439,7 @@ class CocoReader:
                     "segmentation",
                 )
         if "keypoints" in a:
-            out.append(self._keypoints(a, record, group, common))
+            out.append(self.keypoints(a, record, group, common))
         if not out:
             if score is not None:
                 self._error("a result needs a bbox, segmentation or keypoints", record)
@@ -415,7 +447,7 @@ class CocoReader:
             out.append(ImageCategory(**common))
         return out
 
-    def _check_rle(self, seg: dict[str, Any], image_id: Any, record: str) -> None:
+    def check_rle(self, seg: dict[str, Any], image_id: Any, record: str) -> None:
         """An RLE must be well formed (:func:`check_rle`) and the size of its image."""
         why = check_rle(seg, self.max_pixels)
         if why is not None:
@@ -450,49 +482,12 @@ class CocoReader:
         it = iter(ring)
         return list(zip(it, it, strict=True))
 
-    def _keypoints(
+    def keypoints(
         self, a: dict[str, Any], record: str, group: str, common: dict[str, Any]
     ) -> Keypoints:
-        raw = a["keypoints"]
-        if not isinstance(raw, list) or not all(_is_number(v) for v in raw):
-            self._error("keypoints must be a flat list of numbers", record, "keypoints")
-        if len(raw) % 3:
-            self._error(
-                f"keypoints has {len(raw)} values, not a multiple of 3 (x, y, v)",
-                record,
-                "keypoints",
-            )
-        n = len(raw) // 3
-        skel = self.skeletons.get(a.get("category_id"))
-        if skel is not None and skel.names and len(skel.names) != n:
-            self._error(
-                f"{n} keypoints but category {common['label']!r} names {len(skel.names)}",
-                record,
-                "keypoints",
-            )
-        names = (
-            list(skel.names) if skel is not None and skel.names else [f"{i + 1}" for i in range(n)]
-        )
-        points = []
-        for i in range(n):
-            x, y, v = raw[3 * i], raw[3 * i + 1], raw[3 * i + 2]
-            if v not in (0, 1, 2):
-                self._error(
-                    f"keypoint {i} has visibility {v!r}; COCO uses 0, 1 or 2",
-                    record,
-                    "keypoints",
-                )
-            vis = _VIS[int(v)]
-            if vis is Visibility.UNLABELLED and x == 0 and y == 0:
-                points.append(Keypoint(None, None, vis))
-            else:
-                points.append(Keypoint(x, y, vis))
-        edges = None
-        if skel is not None and skel.edges and all(max(e) < n for e in skel.edges):
-            edges = list(skel.edges)
-        return Keypoints(
-            id=f"{group}.keypoints", points=points, names=names, skeleton=edges, **common
-        )
+        """The keypoints member of record ``a`` (see :func:`.keypoints.read_keypoints`)."""
+        skeleton = self.skeletons.get(a.get("category_id"))
+        return read_keypoints(a["keypoints"], skeleton, record, group, common, self._error)
 
     # ------------------------------------------------------------------ results
 
@@ -513,7 +508,7 @@ class CocoReader:
             try:
                 if isinstance(a, dict) and "score" not in a:
                     self._error("a results record needs a score", f"result {i}", "score")
-                self._annotation(a, i)
+                self.annotation(a, i)
             except SkipRecord:
                 continue
 
@@ -541,7 +536,7 @@ class CocoReader:
                     "segments_info",
                 )
             self._label(s.get("category_id"), record)
-        self._free(a, record, "segments_info")
+        self.free(a, record, "segments_info")
         self.panoptic[image_id] = a
 
     def _panoptic_segmentation(self, image_id: Any, item: Item, a: dict[str, Any]) -> Segmentation:
