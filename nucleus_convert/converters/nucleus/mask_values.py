@@ -34,15 +34,21 @@ def unnamed_values(array: npt.NDArray[np.integer[Any]], seg: Segmentation) -> li
     """The values present in ``array``, 0 aside, that no segment of ``seg`` has as its index,
     sorted.
 
-    An 8-bit mask is counted with one ``bincount`` (a pass over the pixels, no sort)."""
-    flat = array.ravel()
-    if flat.size == 0:
+    When the segments name every value from 0 to the mask's maximum (an index mask built
+    from instances always does), one ``max`` settles it; otherwise an 8-bit mask is counted
+    with one ``bincount`` (a pass over the pixels, no sort)."""
+    if array.size == 0:
         return []
+    named = {0, *(s.index for s in seg.segments)}
+    top = int(array.max())  # in any memory order: no copy of a column-major mask
+    non_negative = array.dtype.kind == "u" or int(array.min()) >= 0
+    if non_negative and top < len(named) and named.issuperset(range(top + 1)):
+        return []
+    flat = array.ravel()
     if flat.dtype == np.uint8:
         present = np.flatnonzero(np.bincount(flat, minlength=256)).tolist()
     else:
         present = np.unique(flat).tolist()
-    named = {0, *(s.index for s in seg.segments)}
     return [int(v) for v in present if int(v) not in named]
 
 

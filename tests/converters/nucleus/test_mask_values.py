@@ -33,6 +33,16 @@ def test_values_without_a_segment_are_found_for_8_bit_and_wider_masks() -> None:
     assert unnamed_values(mask, _seg(mask, 1, 7, 255)) == []
 
 
+def test_a_mask_within_its_named_values_needs_no_count_and_others_still_get_one() -> None:
+    """The shortcut (every value from 0 to the maximum is named) never hides a value."""
+    mask = np.array([[0, 1, 3], [2, 1, 0]], dtype=np.uint8)
+    assert unnamed_values(mask, _seg(mask, 1, 2, 3)) == []
+    assert unnamed_values(mask, _seg(mask, 1, 3, 4)) == [2]
+    assert unnamed_values(mask, _seg(mask, 1, 2)) == [3]
+    signed = np.array([[-1, 1], [2, 0]], dtype=np.int32)
+    assert unnamed_values(signed, _seg(signed, 1, 2)) == [-1]
+
+
 def test_void_255_without_a_segment_is_counted_dropped_and_the_mask_kept(tmp_path: Path) -> None:
     mask = np.zeros((4, 4), dtype=np.uint8)
     mask[1, 1], mask[2, 2] = 1, 255
