@@ -19,7 +19,13 @@ from PIL import Image
 from nucleus_convert.errors import InputError, OutputError
 from nucleus_convert.toolkit.limits import open_image
 
-__all__ = ["check_index_png", "encode_index_png", "read_index_png", "write_index_png"]
+__all__ = [
+    "check_index_png",
+    "checked_index_array",
+    "encode_index_png",
+    "read_index_png",
+    "write_index_png",
+]
 
 _INDEX_MODES = ("L", "P", "I", "I;16")
 
@@ -62,6 +68,12 @@ def read_index_png(path: Path, *, max_pixels: int | None = None) -> npt.NDArray[
 
 def write_index_png(array: npt.NDArray[np.integer[Any]], path: Path) -> None:
     """Write ``array`` as an 8-bit grayscale PNG; values must lie in 0..255."""
+    path.write_bytes(encode_index_png(checked_index_array(array, path)))
+
+
+def checked_index_array(array: npt.NDArray[np.integer[Any]], path: Path) -> npt.NDArray[Any]:
+    """``array`` when :func:`encode_index_png` can write it (a non-empty 2-D array of values
+    0..255), else an :class:`OutputError` naming ``path``."""
     arr = np.asarray(array)
     if arr.ndim != 2 or not arr.size:
         raise OutputError(f"{path}: an index mask must be a non-empty 2-D array, got {arr.shape}")
@@ -70,7 +82,7 @@ def write_index_png(array: npt.NDArray[np.integer[Any]], path: Path) -> None:
             f"{path}: index mask values must be within 0..255 for Nucleus, "
             f"got {arr.min()}..{arr.max()}"
         )
-    path.write_bytes(encode_index_png(arr))
+    return arr
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -148,7 +148,8 @@ def _members(
     reader: CocoReader, a: TypedAnnotation, label: str, attributes: Any
 ) -> list[Annotation] | None:
     """Box, polygons or mask, keypoints, in the dict path's order; ``None`` at the first value
-    that path rejects (nothing is changed before)."""
+    that path rejects (nothing is changed before). Boxes and polygons, the bulk of a file,
+    get their fields spelled out (no ``**common`` dict merge per object)."""
     aid = a.id
     group = str(aid)
     attrs: dict[str, Any] = {"coco_id": aid}
@@ -175,7 +176,19 @@ def _members(
         x, y, w, h = bbox
         if w < 0 or h < 0:
             return None
-        out.append(Box(id=group, x=x, y=y, width=w, height=h, **common))
+        out.append(
+            Box(
+                id=group,
+                x=x,
+                y=y,
+                width=w,
+                height=h,
+                label=label,
+                group_id=group,
+                attributes=attrs,
+                score=score,
+            )
+        )
     seg = a.segmentation
     if type(seg) is list:
         for k, ring in enumerate(seg):
@@ -183,7 +196,16 @@ def _members(
             if n % 2 or n < 6:
                 return None
             it = iter(ring)
-            out.append(Polygon(id=f"{group}.{k}", points=list(zip(it, it, strict=True)), **common))
+            out.append(
+                Polygon(
+                    id=f"{group}.{k}",
+                    points=list(zip(it, it, strict=True)),
+                    label=label,
+                    group_id=group,
+                    attributes=attrs,
+                    score=score,
+                )
+            )
     elif type(seg) is dict:
         reader.check_rle(seg, a.image_id, f"annotation id {aid}")
         out.append(InstanceMask(id=f"{group}.mask", rle=seg, **common))

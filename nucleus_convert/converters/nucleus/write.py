@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,12 @@ from nucleus_convert.converters.nucleus.payloads import Encoder, Where
 from nucleus_convert.converters.nucleus.pointclouds import PointCloudFiles
 from nucleus_convert.converters.nucleus.schema import FILES, MANIFEST
 from nucleus_convert.errors import InputError, OutputError
-from nucleus_convert.geometry.masks import check_index_png, read_index_png, write_index_png
+from nucleus_convert.geometry.masks import (
+    check_index_png,
+    checked_index_array,
+    encode_index_png,
+    read_index_png,
+)
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import (
     Annotation,
@@ -47,6 +53,7 @@ from nucleus_convert.model import (
     Segmentation,
 )
 from nucleus_convert.registry import WriteSummary
+from nucleus_convert.toolkit.background import BackgroundJobs
 from nucleus_convert.toolkit.files import SafeNames
 from nucleus_convert.toolkit.instance_masks import instance_masks_for_nucleus
 from nucleus_convert.toolkit.losses import FieldLedger
@@ -60,6 +67,10 @@ def write_nucleus(
     """Write ``dataset`` as a bundle directory at ``dst`` (which must not exist)."""
     dst.mkdir(parents=False)
     return BundleWriter(dst, options, report).write(dataset)
+
+
+def _write_png_file(array: Any, target: Path) -> None:
+    target.write_bytes(encode_index_png(array))
 
 
 def _check_mask_size(
@@ -127,6 +138,7 @@ class BundleWriter:
         self.out = {key: PartedJsonlWriter(dst, name, limit) for key, name in FILES.items()}
         self.segmentations_per_item: Counter[tuple[str, bool]] = Counter()
         self.clouds = PointCloudFiles(int(options.get("workers", 1)))
+        self.files = BackgroundJobs()
         self.scene_refs: dict[str, str] = {}
         self.scene_payloads: dict[str, dict[str, Any]] = {}
         self.orphan_scenes: list[Scene] = []
@@ -178,7 +190,7 @@ class BundleWriter:
             size = (ref.array.shape[1], ref.array.shape[0]) if ref.array.ndim == 2 else None
             _check_mask_size(size, expected, where)
             report_unnamed_values(ref.array, seg, self.report, where)
-            write_index_png(ref.array, target)
+            self._write_png(ref.array, target)
         elif ref.path is not None:
             src = Path(ref.path)
             try:
@@ -188,11 +200,17 @@ class BundleWriter:
             except InputError as exc:
                 raise OutputError(f"{where}: {exc}") from None
             report_unnamed_values(arr, seg, self.report, where)
-            write_index_png(arr, target)
+            self._write_png(arr, target)
         else:
             raise OutputError(f"{where}: segmentation has no mask")
         self.summary.add("masks")
         return self._url(f"masks/{name}")
+
+    def _write_png(self, array: Any, target: Path) -> None:
+        """Check the mask now; encode and write it on the background thread (zlib and the
+        write release the GIL, so they overlap the next items' payloads)."""
+        arr = checked_index_array(array, target)
+        self.files.submit(partial(_write_png_file, arr, target))
 
     def write_pointcloud(self, item: Item, media: PointCloudMedia, where: str) -> str:
         """Name the item's JSON file and have it written (now or by a worker: see
@@ -228,10 +246,15 @@ class BundleWriter:
             if scenes:
                 self.write_scenes(dataset.scenes)
             self.clouds.finish()
+            self.files.finish()
         except BaseException as exc:
-            # Clouds still in flight belong to earlier items: the earliest of their failures
-            # is the error the in-process path would have raised first.
-            earlier = self.clouds.abort(await_results=isinstance(exc, Exception))
+            # Clouds and masks still in flight belong to earlier items: the earliest of their
+            # failures is the error the in-process path would have raised first.
+            awaited = isinstance(exc, Exception)
+            earlier = self.clouds.abort(await_results=awaited)
+            earlier_file = self.files.abort(await_results=awaited)
+            if earlier is None:
+                earlier = earlier_file
             if earlier is not None:
                 raise earlier from None
             raise
