@@ -829,6 +829,8 @@ def child_main(step: str, src: Path, out: Path) -> int:
     result: dict[str, Any]
     try:
         work = SETUPS[step]()
+        if os.environ.get("NC_BENCH_SETUP_ONLY"):  # benchmarks/instructions.py: imports only
+            return 0
         base = _maxrss_kib()
         with _TreeMemory() as tree:
             t0 = time.perf_counter()
