@@ -158,7 +158,11 @@ def element_value(element: etree._Element) -> Any:
 
 
 class VocReader:
-    """Reads one VOC tree; :meth:`dataset` streams its items."""
+    """Reads one VOC tree; :meth:`dataset` streams its items.
+
+    Memory bound: the index (the file list and the ImageSets memberships) and the item being
+    streamed (its XML and masks are read as it streams out); held by
+    ``tests/test_bounded_memory.py``."""
 
     def __init__(self, src: Path, options: Mapping[str, Any]) -> None:
         self.src = src

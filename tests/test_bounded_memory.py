@@ -1,0 +1,101 @@
+"""Readers hold their index and one item, not the dataset (issue 16, part 5).
+
+Each reader streams a generated dataset of ``N`` and ``4N`` items under tracemalloc. What the
+peak gains from the extra items is compared with what keeping those items costs (the same
+read, with every item held in a list): a reader that holds the index (a file list) and the
+current item gains a small fraction of it; one that built every item up front would gain all
+of it. A reader of one index file (COCO) holds no more than the parse of that file. Started
+with the COCO and VOC readers; the others follow.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+from paths import FIXTURES
+
+import nucleus_convert as nc
+
+Tree = Callable[[Path, int], Path]
+
+
+def _coco(root: Path, n: int) -> Path:
+    """A COCO file of ``n`` images, each with a box and a 12-vertex polygon."""
+    images, annotations = [], []
+    for i in range(1, n + 1):
+        images.append({"id": i, "file_name": f"im{i:06d}.jpg", "width": 640, "height": 480})
+        ring = [float(v % 400) + 0.25 for v in range(i, i + 24)]
+        annotations.append(
+            {
+                "id": i,
+                "image_id": i,
+                "category_id": 1,
+                "bbox": [1.5, 2.5, 30.0, 40.0],
+                "segmentation": [ring],
+                "area": 1200.0,
+                "iscrowd": 0,
+            }
+        )
+    data = {"images": images, "annotations": annotations, "categories": [{"id": 1, "name": "a"}]}
+    path = root / "instances.json"
+    path.write_bytes(orjson.dumps(data))
+    return path
+
+
+def _voc(root: Path, n: int) -> Path:
+    """A VOC tree of ``n`` annotation files, copies of the fixture's."""
+    xmls = sorted((FIXTURES / "voc" / "VOC2012" / "Annotations").glob("*.xml"))
+    folder = root / "VOC2012" / "Annotations"
+    folder.mkdir(parents=True)
+    for i in range(n):
+        source = xmls[i % len(xmls)]
+        text = source.read_text().replace(source.stem, f"im{i:06d}")
+        (folder / f"im{i:06d}.xml").write_text(text)
+    return root / "VOC2012"
+
+
+def _peak(path: Path, fmt: str, hold: bool) -> int:
+    tracemalloc.start()
+    try:
+        held = []
+        for item in nc.read(path, fmt).items:
+            if hold:
+                held.append(item)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize(("fmt", "tree", "n"), [("voc", _voc, 200)])
+def test_a_folder_reader_holds_its_file_list_and_one_item_not_the_dataset(
+    fmt: str, tree: Tree, n: int, tmp_path: Path
+) -> None:
+    (tmp_path / "small").mkdir()
+    (tmp_path / "large").mkdir()
+    small, large = tree(tmp_path / "small", n), tree(tmp_path / "large", 4 * n)
+    nc.get_format(fmt)  # plugin loading outside the measure
+    streamed = _peak(large, fmt, hold=False) - _peak(small, fmt, hold=False)
+    held = _peak(large, fmt, hold=True) - _peak(small, fmt, hold=True)
+    assert held > 0
+    assert streamed < 0.5 * held, (streamed, held)
+
+
+def test_the_coco_reader_holds_no_more_than_the_parse_of_its_file(tmp_path: Path) -> None:
+    """The bound of an index-file reader: its peak while streaming stays within what
+    ``orjson.loads`` of the same file takes (the typed records are smaller than the dicts,
+    and each image's annotations become model objects only as it streams out)."""
+    path = _coco(tmp_path, 2000)
+    nc.get_format("coco")
+    tracemalloc.start()
+    try:
+        orjson.loads(path.read_bytes())
+        parse = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    streamed, held = _peak(path, "coco", hold=False), _peak(path, "coco", hold=True)
+    assert streamed <= parse, (streamed, parse)
+    assert held > streamed  # the measure sees the model objects when they are kept
