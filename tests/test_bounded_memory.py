@@ -4,8 +4,8 @@ Each reader streams a generated dataset of ``N`` and ``4N`` items under tracemal
 peak gains from the extra items is compared with what keeping those items costs (the same
 read, with every item held in a list): a reader that holds the index (a file list) and the
 current item gains a small fraction of it; one that built every item up front would gain all
-of it. A reader of one index file (COCO) holds no more than the parse of that file. Started
-with the COCO and VOC readers; the others follow.
+of it. A reader of one index file (COCO) holds no more than the parse of that file. The COCO,
+VOC, KITTI and point cloud readers so far; the others follow.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pytest
 from paths import FIXTURES
@@ -58,6 +59,26 @@ def _voc(root: Path, n: int) -> Path:
     return root / "VOC2012"
 
 
+def _kitti(root: Path, n: int) -> Path:
+    """A KITTI split of ``n`` frames (labels and calibrations copied from the fixture)."""
+    source = FIXTURES / "kitti" / "object" / "training"
+    for sub in ("label_2", "calib"):
+        (root / "training" / sub).mkdir(parents=True)
+        files = sorted((source / sub).glob("*.txt"))
+        for i in range(n):
+            text = files[i % len(files)].read_text()
+            (root / "training" / sub / f"{i:06d}.txt").write_text(text)
+    return root
+
+
+def _pointcloud(root: Path, n: int) -> Path:
+    """A folder of ``n`` scans of 500 points each."""
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        rng.random((500, 4), dtype=np.float32).tofile(root / f"{i:06d}.bin")
+    return root
+
+
 def _peak(path: Path, fmt: str, hold: bool) -> int:
     tracemalloc.start()
     try:
@@ -70,7 +91,10 @@ def _peak(path: Path, fmt: str, hold: bool) -> int:
         tracemalloc.stop()
 
 
-@pytest.mark.parametrize(("fmt", "tree", "n"), [("voc", _voc, 200)])
+@pytest.mark.parametrize(
+    ("fmt", "tree", "n"),
+    [("voc", _voc, 200), ("kitti", _kitti, 100), ("pointcloud", _pointcloud, 100)],
+)
 def test_a_folder_reader_holds_its_file_list_and_one_item_not_the_dataset(
     fmt: str, tree: Tree, n: int, tmp_path: Path
 ) -> None:

@@ -59,6 +59,11 @@ Point clouds
 :func:`~nucleus_convert.geometry.pointcloud_files.read_points` when the item stream reaches
 the frame, so memory holds one scan at a time. Labels and calibrations are all read and
 checked first: a malformed file fails the read before anything is written.
+
+Memory bound: the list of frame files, the label names seen (the header's categories) and
+the frame being streamed. The check pass keeps nothing of a frame's labels and calibration;
+the stream parses them again when it reaches the frame (a label file is a few hundred bytes,
+its scan megabytes). Held by ``tests/test_bounded_memory.py``.
 """
 
 from __future__ import annotations
@@ -146,13 +151,36 @@ class FrameFiles:
 
 @dataclass(slots=True)
 class _Frame:
+    """What the reader keeps of a frame between its check and its turn in the stream: its
+    files and where its segmentation is (labels and calibration are parsed again then)."""
+
     files: FrameFiles
+    seg_path: Path | None = None
+    seg_instance: bool = False
+
+
+@dataclass(slots=True)
+class _Parsed:
+    """A frame's labels and calibration, parsed (:func:`_parse`)."""
+
     labels: list[Label] = field(default_factory=list)
     calib: Calibration | None = None
     camera: CameraParams | None = None
-    """Camera 2 of ``calib`` (:func:`camera_params`), made once when the frame is loaded."""
-    seg_path: Path | None = None
-    seg_instance: bool = False
+    """Camera 2 of ``calib`` (:func:`camera_params`)."""
+
+
+def _parse(files: FrameFiles) -> _Parsed:
+    """Parse the frame's calibration and label files (errors name the file and line)."""
+    parsed = _Parsed()
+    if files.calib is not None:
+        parsed.calib = parse_calib(files.calib)
+        try:
+            parsed.camera = camera_params(parsed.calib, 2)
+        except ValueError as exc:
+            raise InputError(f"P2: {exc}", path=files.calib) from None
+    if files.label is not None:
+        parsed.labels = parse_label_file(files.label)
+    return parsed
 
 
 def is_split_folder(path: Path) -> bool:
@@ -229,6 +257,14 @@ def find_frames(root: Path) -> list[FrameFiles]:
     return [frames[k] for k in sorted(frames)]
 
 
+def _no_calib(files: FrameFiles, label: Label) -> InputError:
+    return InputError(
+        f"the label has a 3D box but frame {files.frame_id!r} has no calib file to place it",
+        path=files.label,
+        line=label.line,
+    )
+
+
 def _attributes(label: Label) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     if label.truncated is not None:
@@ -252,38 +288,28 @@ class _Reader:
         self.labels_seen: dict[str, None] = {}
 
     def load(self) -> None:
-        """Read and check every frame's labels, calibration and segmentation (no scan)."""
+        """Read and check every frame's labels, calibration and segmentation (no scan), and
+        keep only the frame's files: the check pass fails a malformed tree before anything is
+        written, and memory holds the file list, not the labels (parsed again, frame by frame,
+        as the stream reaches them)."""
         for files in find_frames(self.src):
             frame = _Frame(files)
-            if files.calib is not None:
-                frame.calib = parse_calib(files.calib)
+            parsed = _parse(files)
             if files.label is not None:
-                frame.labels = parse_label_file(files.label)
-                self._check_labels(frame)
+                self._check_labels(files, parsed)
             seg = files.instance or files.semantic
             if seg is not None:
                 self._load_segmentation(frame, seg, instance=files.instance is not None)
             if files.velodyne is not None and files.image is None:
-                self._note_scan_without_image(frame, seg)
-            if files.calib is not None and frame.calib is not None:
-                try:
-                    frame.camera = camera_params(frame.calib, 2)
-                except ValueError as exc:
-                    raise InputError(f"P2: {exc}", path=files.calib) from None
+                self._note_scan_without_image(frame, parsed.labels, seg)
             self.frames.append(frame)
 
-    def _check_labels(self, frame: _Frame) -> None:
+    def _check_labels(self, files: FrameFiles, parsed: _Parsed) -> None:
         """A 3D box needs the frame's calibration; DontCare lines are counted when dropped;
         every other type is a label seen."""
-        files = frame.files
-        for label in frame.labels:
-            if label.dimensions is not None and frame.calib is None:
-                raise InputError(
-                    f"the label has a 3D box but frame {files.frame_id!r} has no "
-                    "calib file to place it",
-                    path=files.label,
-                    line=label.line,
-                )
+        for label in parsed.labels:
+            if label.dimensions is not None and parsed.calib is None:
+                raise _no_calib(files, label)
             if label.type == DONTCARE and not self.keep_dontcare:
                 self.losses.dropped(
                     "box",
@@ -303,10 +329,12 @@ class _Reader:
         for class_id in sorted({v >> 8 for v in present_values(values).tolist()}):
             self.labels_seen.setdefault(CITYSCAPES[class_id], None)
 
-    def _note_scan_without_image(self, frame: _Frame, seg: Path | None) -> None:
+    def _note_scan_without_image(
+        self, frame: _Frame, labels: list[Label], seg: Path | None
+    ) -> None:
         """A frame with a scan and no image has no camera item for its boxes and segmentation:
         they are counted as dropped."""
-        kept = [lb for lb in frame.labels if self.keep_dontcare or lb.type != DONTCARE]
+        kept = [lb for lb in labels if self.keep_dontcare or lb.type != DONTCARE]
         if seg is not None:
             self.losses.dropped(
                 "segmentation",
@@ -354,9 +382,10 @@ class _Reader:
     def _frame_items(self, frame: _Frame) -> Iterator[Item]:
         files = frame.files
         fid = files.frame_id
+        parsed = _parse(files)
         boxes: list[Annotation] = []  # and the segmentation: what goes on the camera item
         cuboids: list[Annotation] = []
-        for label in frame.labels:
+        for label in parsed.labels:
             if label.type == DONTCARE and not self.keep_dontcare:
                 continue
             attrs = _attributes(label)
@@ -375,10 +404,11 @@ class _Reader:
                 )
             )
             if label.dimensions is not None:
-                assert frame.calib is not None
+                if parsed.calib is None:  # the calib file went away after the check pass
+                    raise _no_calib(files, label)
                 assert label.location is not None and label.rotation_y is not None
                 position, dims, yaw = kitti_to_cuboid(
-                    label.dimensions, label.location, label.rotation_y, frame.calib
+                    label.dimensions, label.location, label.rotation_y, parsed.calib
                 )
                 cuboids.append(
                     Cuboid(
@@ -396,7 +426,8 @@ class _Reader:
             boxes.append(
                 segmentation_from_values(values, frame.seg_path, instance=frame.seg_instance)
             )
-        calib_md = {CALIB_KEY: calibration_to_lists(frame.calib)} if frame.calib is not None else {}
+        calib = parsed.calib
+        calib_md = {CALIB_KEY: calibration_to_lists(calib)} if calib is not None else {}
         media = None
         if files.image is not None:
             size = local_image_size(str(files.image))
@@ -410,7 +441,7 @@ class _Reader:
                 reference_id=fid,
                 media=media,
                 metadata=calib_md,
-                camera=frame.camera,
+                camera=parsed.camera,
                 annotations=[*boxes, *cuboids],
             )
             return
@@ -428,7 +459,7 @@ class _Reader:
                 reference_id=f"{fid}/{IMAGE_SENSOR}",
                 media=media,
                 metadata=calib_md,
-                camera=frame.camera,
+                camera=parsed.camera,
                 annotations=boxes,
             )
 
