@@ -18,6 +18,10 @@ Conventions (Ultralytics and Darknet define them; :mod:`.coords` does the arithm
   plain folder has none. The header lists the classes in index order, ``source_id`` = index.
 * Image sizes come from the image headers (see :mod:`.images`).
 
+Memory bound: the image list (one entry and one label path per image) and the item being
+streamed; a label file is read when the stream reaches its image (held by
+``tests/test_yolo_memory.py``).
+
 Reader options: ``on_error`` (``raise`` or ``skip``: skip an image whose labels are malformed,
 recording it in ``dataset.losses``) and ``snap`` (default true; false gives the plain float
 formula instead of the shortest decimal within the file's precision).
