@@ -15,10 +15,11 @@ Conventions assumed (see :mod:`nucleus_convert.geometry.pointcloud_files` for th
   share an id and are refused, naming both.
 * **Points.** ``(N, 4)`` float32 x, y, z (metres, the cloud's own frame) and intensity in 0..1,
   read one file at a time as the item stream is consumed, so memory does not grow with the
-  folder (the bound: the file list and one scan; held by ``tests/test_bounded_memory.py``). When the source intensity was 0..255 (it was divided by 255 to reach Nucleus's
-  0..1), the item metadata says so: ``intensity_source`` (the source field, such as
-  ``intensity`` or ``reflectance``) and ``intensity_scale: 255``. Clouds already in 0..1, or
-  without an intensity field (intensity 0), get no metadata.
+  folder (the bound: the file list and one scan; held by ``tests/test_bounded_memory.py``).
+  When the source intensity was 0..255 (it was divided by 255 to reach Nucleus's 0..1), the
+  item metadata says so: ``intensity_source`` (the source field, such as ``intensity`` or
+  ``reflectance``) and ``intensity_scale: 255``. Clouds already in 0..1, or without an
+  intensity field (intensity 0), get no metadata.
 * **Scenes** (read option ``scene``). Nucleus takes point clouds only inside LidarScenes, so
   the reader forms them itself (the Nucleus writer then has nothing to invent or report):
 
