@@ -4,8 +4,9 @@ Each reader streams a generated dataset of ``N`` and ``4N`` items under tracemal
 peak gains from the extra items is compared with what keeping those items costs (the same
 read, with every item held in a list): a reader that holds the index (a file list) and the
 current item gains a small fraction of it; one that built every item up front would gain all
-of it. A reader of one index file (COCO) holds no more than the parse of that file. The COCO,
-VOC, KITTI and point cloud readers so far; the others follow.
+of it (the Nucleus bundle's index, past its budget of decoded annotations, is where each
+annotation line is). A reader of one index
+file (COCO) holds no more than the parse of that file. The YOLO plugin has its own test.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 from paths import FIXTURES
 
 import nucleus_convert as nc
+from nucleus_convert.converters.nucleus import annotation_index
 
 Tree = Callable[[Path, int], Path]
 
@@ -79,6 +81,11 @@ def _pointcloud(root: Path, n: int) -> Path:
     return root
 
 
+def _nucleus(root: Path, n: int) -> Path:
+    """A Nucleus bundle of ``n`` items (the COCO file of :func:`_coco`, converted)."""
+    return nc.convert(_coco(root, n), root / "bundle", from_="coco", to="nucleus").path
+
+
 def _peak(path: Path, fmt: str, hold: bool) -> int:
     tracemalloc.start()
     try:
@@ -93,11 +100,19 @@ def _peak(path: Path, fmt: str, hold: bool) -> int:
 
 @pytest.mark.parametrize(
     ("fmt", "tree", "n"),
-    [("voc", _voc, 200), ("kitti", _kitti, 100), ("pointcloud", _pointcloud, 100)],
+    [
+        ("voc", _voc, 200),
+        ("kitti", _kitti, 100),
+        ("pointcloud", _pointcloud, 100),
+        ("nucleus", _nucleus, 300),
+    ],
 )
 def test_a_folder_reader_holds_its_file_list_and_one_item_not_the_dataset(
-    fmt: str, tree: Tree, n: int, tmp_path: Path
+    fmt: str, tree: Tree, n: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The bundle reader keeps up to DECODED_BUDGET annotations decoded (200,000 by default);
+    # at 0 the test sees its bound past the budget.
+    monkeypatch.setattr(annotation_index, "DECODED_BUDGET", 0)
     (tmp_path / "small").mkdir()
     (tmp_path / "large").mkdir()
     small, large = tree(tmp_path / "small", n), tree(tmp_path / "large", 4 * n)

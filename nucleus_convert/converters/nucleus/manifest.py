@@ -18,7 +18,15 @@ from nucleus_convert.errors import InputError, OutputError, brief
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import Annotation, Category, Header, Keypoints, Skeleton, Taxonomy
 
-__all__ = ["header_from_manifest", "infer_header", "manifest_bytes"]
+__all__ = [
+    "HeaderFact",
+    "fact_key",
+    "header_fact",
+    "header_from_manifest",
+    "infer_header",
+    "infer_header_from_facts",
+    "manifest_bytes",
+]
 
 
 def _check_names(header: Header, path: Path) -> Header:
@@ -78,19 +86,45 @@ def _labels(ann: Annotation) -> list[str]:
     return getattr(ann, "labels", None) or ([ann.label] if ann.label else [])
 
 
+HeaderFact = tuple[tuple[str, ...], str | None, Skeleton | None, str | None]
+"""What one annotation tells the header: its labels, the label and skeleton of a keypoints
+annotation (else None, None), and its taxonomy."""
+
+
+def header_fact(ann: Annotation) -> HeaderFact:
+    """The :data:`HeaderFact` of ``ann``."""
+    labels = tuple(_labels(ann))
+    if isinstance(ann, Keypoints):
+        skeleton = Skeleton(list(ann.names), list(ann.skeleton or []))
+        return labels, ann.label, skeleton, getattr(ann, "taxonomy", None)
+    return labels, None, None, getattr(ann, "taxonomy", None)
+
+
+def fact_key(fact: HeaderFact) -> tuple[tuple[str, ...], str | None, str | None]:
+    """Two facts with one key add the same to a header after the first (a keypoints label's
+    skeleton is its first one): a reader may keep one of each per item."""
+    return fact[0], fact[1], fact[3]
+
+
 def infer_header(header: Header, annotations: Mapping[str, list[Annotation]]) -> None:
     """Fill categories, skeletons and taxonomies from the annotations where no manifest said."""
+    infer_header_from_facts(
+        header, {ref: [header_fact(a) for a in anns] for ref, anns in annotations.items()}
+    )
+
+
+def infer_header_from_facts(header: Header, facts: Mapping[str, list[HeaderFact]]) -> None:
+    """:func:`infer_header` from the :data:`HeaderFact` of each item's annotations, in order."""
     seen = {c.name for c in header.categories}
-    for anns in annotations.values():
-        for ann in anns:
-            labels = _labels(ann)
+    for item_facts in facts.values():
+        for labels, keypoints_label, skeleton, taxonomy in item_facts:
             for label in labels:
                 if label not in seen:
                     seen.add(label)
                     header.categories.append(Category(name=label))
-            if isinstance(ann, Keypoints) and ann.label not in header.skeletons:
-                header.skeletons[ann.label] = Skeleton(list(ann.names), list(ann.skeleton or []))
-            taxonomy = getattr(ann, "taxonomy", None)
+            if skeleton is not None and keypoints_label not in header.skeletons:
+                assert keypoints_label is not None
+                header.skeletons[keypoints_label] = skeleton
             if taxonomy is not None:
                 tax = header.taxonomies.setdefault(taxonomy, Taxonomy(name=taxonomy))
                 for label in labels:

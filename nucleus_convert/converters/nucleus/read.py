@@ -1,9 +1,9 @@
 """Reading Nucleus payloads: a bundle directory (see the package docstring for its layout).
 
-Items stream out of ``items.jsonl`` then the scenes' frames; annotations are read first (they
-are grouped by item) and attached as each item goes by. Annotations on items the bundle does
-not describe (a predictions-only upload) come last, on items without media. A single payload
-file or export rows are read by :mod:`.read_single`.
+Items stream out of ``items.jsonl`` then the scenes' frames; annotations are checked and
+indexed by item first, and decoded again as each item goes by (:mod:`.annotation_index`).
+Annotations on items the bundle does not describe (a predictions-only upload) come last, on
+items without media. A single payload file or export rows are read by :mod:`.read_single`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,11 @@ from typing import Any
 
 import orjson
 
-from nucleus_convert.converters.nucleus.manifest import header_from_manifest, infer_header
+from nucleus_convert.converters.nucleus.annotation_index import AnnotationIndex
+from nucleus_convert.converters.nucleus.manifest import (
+    header_from_manifest,
+    infer_header_from_facts,
+)
 from nucleus_convert.converters.nucleus.parts import part_paths
 from nucleus_convert.converters.nucleus.payloads import Decoder
 from nucleus_convert.converters.nucleus.read_single import read_single
@@ -85,28 +89,45 @@ def _paths(root: Path, key: str, manifest: dict[str, Any]) -> list[Path]:
     return part_paths(root, name, listed.get(name) if isinstance(listed, dict) else None)
 
 
-def _read_annotations(
-    root: Path, decoder: Decoder, manifest: dict[str, Any], *, scene: bool
+def _read_scene_annotations(
+    root: Path, decoder: Decoder, manifest: dict[str, Any]
 ) -> dict[str, list[Annotation]]:
-    """Ground truth then predictions, of items (or of scenes), by reference id; on items, then
-    the payloads Nucleus will not take (ground truth, predictions) that the writer kept apart."""
-    keys: tuple[str, ...] = ("annotations", "predictions")
-    if scene:
-        keys = ("scene_annotations", "scene_predictions")
-    else:
-        keys += ("not_uploadable_annotations", "not_uploadable_predictions")
+    """Ground truth then predictions of the scenes, by reference id (scene annotations are
+    few: they are decoded once and kept)."""
+    keys = ("scene_annotations", "scene_predictions")
     into: dict[str, list[Annotation]] = defaultdict(list)
-    for key, prediction in zip(keys, (False, True, False, True), strict=False):
+    for key, prediction in zip(keys, (False, True), strict=True):
         for path in _paths(root, key, manifest):
-            _read_annotation_file(path, decoder, into, prediction=prediction, scene=scene)
+            _read_annotation_file(path, decoder, into, prediction=prediction, scene=True)
     return into
+
+
+def _index_annotations(root: Path, decoder: Decoder, manifest: dict[str, Any]) -> AnnotationIndex:
+    """The item annotations, checked and indexed (:mod:`.annotation_index`): ground truth,
+    predictions, then the payloads Nucleus will not take (ground truth, predictions) that the
+    writer kept apart."""
+
+    def decode(obj: Any, prediction: bool) -> tuple[str, Annotation]:
+        return decoder.annotation(obj, prediction=prediction, scene=False)
+
+    index = AnnotationIndex(decode)
+    keys = (
+        "annotations",
+        "predictions",
+        "not_uploadable_annotations",
+        "not_uploadable_predictions",
+    )
+    for key, prediction in zip(keys, (False, True, False, True), strict=True):
+        for path in _paths(root, key, manifest):
+            index.add_file(path, prediction=prediction)
+    return index
 
 
 def _read_scenes(
     root: Path, decoder: Decoder, manifest: dict[str, Any]
 ) -> tuple[list[Scene], list[Item]]:
     """The scenes with their annotations, and the items their frames embed."""
-    scene_annotations = _read_annotations(root, decoder, manifest, scene=True)
+    scene_annotations = _read_scene_annotations(root, decoder, manifest)
     scenes: list[Scene] = []
     scene_items: list[Item] = []
     for scenes_path in _paths(root, "scenes", manifest):
@@ -146,9 +167,9 @@ def _read_bundle(root: Path, group_key: str, allow_outside: bool) -> Dataset:
         )
     resolver = BundleResolver(root, base_url, allow_outside=allow_outside)
     decoder = Decoder(resolve_url=resolver, check_image=resolver.check_image, group_key=group_key)
-    annotations = _read_annotations(root, decoder, manifest, scene=False)
+    annotations = _index_annotations(root, decoder, manifest)
     scenes, scene_items = _read_scenes(root, decoder, manifest)
-    infer_header(header, annotations)
+    infer_header_from_facts(header, annotations.facts)
     items_paths = _paths(root, "items", manifest)
 
     def partition(k: int, n: int) -> Iterator[Item]:
@@ -167,7 +188,7 @@ def _bundle_item(
     path: Path,
     lineno: int,
     decoder: Decoder,
-    annotations: dict[str, list[Annotation]],
+    annotations: AnnotationIndex,
     seen: set[Any],
 ) -> Item:
     """The item of line ``lineno`` of ``path`` with its annotations; a reference id already
@@ -181,14 +202,14 @@ def _bundle_item(
             f"reference id {item.reference_id!r} appears twice", path=path, line=lineno
         )
     seen.add(item.reference_id)
-    item.annotations = annotations.pop(item.reference_id, [])
+    item.annotations = annotations.take(item.reference_id)
     return item
 
 
 def _bundle_partition(
     items_paths: list[Path],
     decoder: Decoder,
-    annotations: dict[str, list[Annotation]],
+    annotations: AnnotationIndex,
     scene_items: list[Item],
     k: int,
     n: int,
@@ -201,33 +222,39 @@ def _bundle_partition(
     lines = [(path, lineno, obj) for path in items_paths for lineno, obj in iter_jsonl(path)]
     raw_refs = [obj.get("reference_id") if isinstance(obj, dict) else None for _, _, obj in lines]
     described = {*raw_refs, *(item.reference_id for item in scene_items)}
-    orphans = [ref for ref in annotations if ref not in described]
+    orphans = [ref for ref in annotations.refs() if ref not in described]
     start, stop = partition_bounds(len(lines) + len(scene_items) + len(orphans), k, n)
     seen = set(raw_refs[:start])
-    for path, lineno, obj in lines[start:stop]:
-        yield _bundle_item(obj, path, lineno, decoder, annotations, seen)
-    start, stop = max(start - len(lines), 0), max(stop - len(lines), 0)
-    for item in scene_items[start:stop]:
-        item.annotations = annotations.pop(item.reference_id, [])
-        yield item
-    start, stop = max(start - len(scene_items), 0), max(stop - len(scene_items), 0)
-    for ref in orphans[start:stop]:
-        yield Item(reference_id=ref, annotations=annotations.pop(ref))
+    try:
+        for path, lineno, obj in lines[start:stop]:
+            yield _bundle_item(obj, path, lineno, decoder, annotations, seen)
+        start, stop = max(start - len(lines), 0), max(stop - len(lines), 0)
+        for item in scene_items[start:stop]:
+            item.annotations = annotations.take(item.reference_id)
+            yield item
+        start, stop = max(start - len(scene_items), 0), max(stop - len(scene_items), 0)
+        for ref in orphans[start:stop]:
+            yield Item(reference_id=ref, annotations=annotations.take(ref))
+    finally:
+        annotations.close()
 
 
 def _bundle_items(
     items_paths: list[Path],
     decoder: Decoder,
-    annotations: dict[str, list[Annotation]],
+    annotations: AnnotationIndex,
     scene_items: list[Item],
 ) -> Iterator[Item]:
     seen: set[str] = set()
-    for items_path in items_paths:
-        for lineno, obj in iter_jsonl(items_path):
-            yield _bundle_item(obj, items_path, lineno, decoder, annotations, seen)
-    for item in scene_items:
-        item.annotations = annotations.pop(item.reference_id, [])
-        yield item
-    # Annotations on items the bundle does not describe (a predictions-only upload, say).
-    for ref in list(annotations):
-        yield Item(reference_id=ref, annotations=annotations.pop(ref))
+    try:
+        for items_path in items_paths:
+            for lineno, obj in iter_jsonl(items_path):
+                yield _bundle_item(obj, items_path, lineno, decoder, annotations, seen)
+        for item in scene_items:
+            item.annotations = annotations.take(item.reference_id)
+            yield item
+        # Annotations on items the bundle does not describe (a predictions-only upload, say).
+        for ref in annotations.refs():
+            yield Item(reference_id=ref, annotations=annotations.take(ref))
+    finally:
+        annotations.close()
