@@ -39,6 +39,9 @@ resident memory (``ru_maxrss`` from ``os.wait4``) belongs to that step alone:
 ``datumaro``
     ``datumaro.Dataset.import_from(dir, "coco_instances")`` then ``.export(out, "coco_instances",
     save_media=False)``: a COCO round trip through Datumaro's model, run as a user runs it.
+``globox``
+    ``globox.AnnotationSet.from_coco(path)`` then ``.save_coco(out, auto_ids=True)``: a COCO
+    round trip through globox's model, which keeps boxes only (no polygons, no masks).
 
 "seconds" is the time the child spent on the step itself (after its imports, which are not part
 of the work: ``import nucleus`` alone takes ~0.5 s); "wall" is the whole child process as the
@@ -84,7 +87,7 @@ HERE = Path(__file__).resolve().parent
 DATA_DIR = HERE / ".data"
 GENERATOR_VERSION = 1
 
-STEPS = ("orjson", "direct", "ours", "ours-w2", "ours-dask2", "client", "datumaro")
+STEPS = ("orjson", "direct", "ours", "ours-w2", "ours-dask2", "client", "datumaro", "globox")
 
 # --------------------------------------------------------------------------------------------
 # The synthetic COCO generator
@@ -727,6 +730,19 @@ def _setup_datumaro() -> Work:
     return work
 
 
+def _setup_globox() -> Work:
+    from globox import AnnotationSet  # type: ignore[import-untyped]
+
+    def work(src: Path, out: Path) -> dict[str, Any]:
+        dst = out / "globox.json"
+        annotations = AnnotationSet.from_coco(src)
+        annotations.save_coco(dst, auto_ids=True)
+        boxes = sum(len(a.boxes) for a in annotations)
+        return {"output": str(dst), "summary": f"{len(annotations)} images, {boxes} boxes"}
+
+    return work
+
+
 SETUPS: dict[str, Callable[[], Work]] = {
     "orjson": _setup_orjson,
     "direct": _setup_direct,
@@ -735,6 +751,7 @@ SETUPS: dict[str, Callable[[], Work]] = {
     "ours-dask2": _setup_ours_dask2,
     "client": _setup_client,
     "datumaro": _setup_datumaro,
+    "globox": _setup_globox,
 }
 
 
@@ -1014,6 +1031,7 @@ def headline(results: dict[str, Measured]) -> str:
             True,
         ),
         ("datumaro / ours time", _ratio(sec("datumaro"), sec("ours")), "", 0.0, False),
+        ("globox / ours time", _ratio(sec("globox"), sec("ours")), "", 0.0, False),
     ]
     out = []
     for name, r, target, limit, below in rows:
@@ -1049,7 +1067,7 @@ def machine_info() -> str:
         pass
     pkgs = ", ".join(
         f"{d} {_version(d)}" + (commit if d == "nucleus-convert" else "")
-        for d in ("nucleus-convert", "orjson", "scale-nucleus", "datumaro", "numpy")
+        for d in ("nucleus-convert", "orjson", "scale-nucleus", "datumaro", "globox", "numpy")
     )
     return (
         f"Python {platform.python_version()} ({platform.python_implementation()}) on "

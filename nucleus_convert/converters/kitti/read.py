@@ -379,11 +379,12 @@ class _Reader:
         together)."""
         return self.items(*partition_bounds(len(self.frames), k, n))
 
-    def _frame_items(self, frame: _Frame) -> Iterator[Item]:
-        files = frame.files
+    def _annotations(
+        self, files: FrameFiles, parsed: _Parsed
+    ) -> tuple[list[Annotation], list[Annotation]]:
+        """The frame's boxes (for the camera item) and cuboids (for the scan), label by label."""
         fid = files.frame_id
-        parsed = _parse(files)
-        boxes: list[Annotation] = []  # and the segmentation: what goes on the camera item
+        boxes: list[Annotation] = []
         cuboids: list[Annotation] = []
         for label in parsed.labels:
             if label.type == DONTCARE and not self.keep_dontcare:
@@ -421,6 +422,14 @@ class _Reader:
                         yaw=yaw,
                     )
                 )
+        return boxes, cuboids
+
+    def _frame_items(self, frame: _Frame) -> Iterator[Item]:
+        files = frame.files
+        fid = files.frame_id
+        parsed = _parse(files)
+        # The boxes and the segmentation go on the camera item, the cuboids on the scan.
+        boxes, cuboids = self._annotations(files, parsed)
         if frame.seg_path is not None:
             values = self._values(frame.seg_path, frame.seg_instance)
             boxes.append(
