@@ -2,6 +2,10 @@
 
 See :mod:`nucleus_convert.converters.kitti_raw` for the layouts and the mapping to the model;
 the tracklet XML itself is :mod:`nucleus_convert.converters.kitti_raw.tracklets`.
+
+Memory bound: each drive's parsed tracklet file (its index: the poses, as numbers) and file
+lists, and the frame being streamed: a frame's cuboids are made, and its scan read, when the
+stream reaches it. Held by ``tests/test_bounded_memory.py``.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from nucleus_convert.geometry.kitti import Calibration, camera_params, parse_raw
 from nucleus_convert.geometry.pointcloud_files import read_points
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import (
+    Annotation,
     Category,
     Cuboid,
     Dataset,
@@ -285,21 +290,26 @@ def pose_cuboid(t: Tracklet, pose: Pose, track: str, frame: int) -> Cuboid:
 def _drive_items(drive: Drive, frames: list[int] | None = None) -> Iterator[Item]:
     """The items of the drive's ``frames`` (all by default), frame by frame: the scan with
     the cuboids of that frame, then each camera's image."""
-    cuboids: dict[int, list[Cuboid]] = {}
+    # Which poses fall on each frame, as (tracklet, pose) numbers: the cuboids themselves are
+    # made when the stream reaches their frame, so memory holds the parsed tracklets (the
+    # index) and one frame's model objects.
+    poses: dict[int, list[tuple[int, int]]] = {}
     for k, t in enumerate(drive.tracklets):
-        track = track_id(drive.name, k)
-        for j, pose in enumerate(t.poses):
-            frame = t.first_frame + j
-            cuboids.setdefault(frame, []).append(pose_cuboid(t, pose, track, frame))
+        for j in range(len(t.poses)):
+            poses.setdefault(t.first_frame + j, []).append((k, j))
     extra = {CALIB_KEY: dict(drive.calib_files)} if drive.calib_files else {}
     for frame in drive.frames if frames is None else frames:
         scan = drive.scans[frame]
         cloud = read_points(scan)
+        cuboids: list[Annotation] = []
+        for k, j in poses.get(frame, ()):
+            t = drive.tracklets[k]
+            cuboids.append(pose_cuboid(t, t.poses[j], track_id(drive.name, k), frame))
         yield Item(
             reference_id=lidar_ref(drive.name, frame),
             media=PointCloudMedia(path=str(scan), points=cloud.points),
             metadata={FRAME_KEY: frame},
-            annotations=list(cuboids.get(frame, [])),
+            annotations=cuboids,
             extra=dict(extra),
         )
         for camera in sorted(drive.images):
