@@ -798,7 +798,39 @@ def _pss_kib(pid: int) -> int:
     return 0
 
 
+def _children(pid: int) -> list[int] | None:
+    """The children of ``pid`` from ``/proc/<pid>/task/*/children`` (a few small reads), or
+    None where the kernel does not provide those files."""
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return []
+    found: list[int] = []
+    for task in tasks:
+        try:
+            found.extend(int(c) for c in (task / "children").read_text().split())
+        except FileNotFoundError:
+            if not (task / "stat").exists():
+                continue  # the thread ended
+            return None
+        except OSError:
+            continue
+    return found
+
+
 def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        children = _children(todo.pop())
+        if children is None:
+            return _descendants_by_scan(pid)
+        found.extend(children)
+        todo.extend(children)
+    return found
+
+
+def _descendants_by_scan(pid: int) -> list[int]:
+    """The same from every process's ``stat`` (slow: every process on the machine)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -818,8 +850,14 @@ def _descendants(pid: int) -> list[int]:
 
 
 class _TreeMemory:
-    """Samples, every 20 ms in a thread, the PSS of this process and all its descendants (a
-    forked worker's pages shared with its parent counted once, not twice); ``peak`` in KiB."""
+    """Samples in a thread the PSS of this process and all its descendants (a forked worker's
+    pages shared with its parent counted once, not twice); ``peak`` in KiB.
+
+    The sampler runs beside the step's workers and must cost them little. Descendants are
+    found through ``/proc/<pid>/task/*/children``, not a scan of every process. A sample reads
+    ``smaps_rollup``, which walks the page tables (a few ms for a process of gigabytes), so it
+    waits ten times as long as the last sample took, and at least 20 ms: at most a tenth of a
+    core. ``NC_BENCH_NO_PSS=1`` turns it off, to see what it costs."""
 
     def __init__(self) -> None:
         self.peak = 0
@@ -827,10 +865,17 @@ class _TreeMemory:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
+        if os.environ.get("NC_BENCH_NO_PSS"):
+            return
         me = os.getpid()
-        while not self._stop.wait(0.02):
+        pause = 0.02
+        while not self._stop.wait(pause):
+            t0 = time.perf_counter()
             total = sum(_pss_kib(p) for p in (me, *_descendants(me)))
             self.peak = max(self.peak, total)
+            # Reading smaps_rollup walks the page tables: a few ms for a process of gigabytes.
+            # Waiting ten times that keeps the sampler under a tenth of a core.
+            pause = max(0.02, 10 * (time.perf_counter() - t0))
 
     def __enter__(self) -> _TreeMemory:
         self._thread.start()
