@@ -12,6 +12,7 @@ existed). The reader takes the manifest's order, or, without one, ``<stem>.jsonl
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -38,6 +39,25 @@ def parse_max_file_bytes(value: Any) -> int:
     if not 0 < n <= CLIENT_MAX_PAYLOAD_SIZE:
         raise ValueError(f"expected 1 to {CLIENT_MAX_PAYLOAD_SIZE} bytes, got {n}")
     return n
+
+
+def _append_file(path: Path, out: IO[bytes]) -> None:
+    """Append the bytes of ``path`` to ``out``: copied by the kernel where it can
+    (``copy_file_range``: no pass through Python's buffers; a gigabyte of parts at train2017
+    scale), else, or for what is left after a refusal, through a buffer."""
+    out.flush()
+    with path.open("rb") as fh:
+        remaining = os.fstat(fh.fileno()).st_size
+        try:
+            while remaining > 0:
+                copied = os.copy_file_range(fh.fileno(), out.fileno(), remaining)
+                if copied == 0:
+                    break
+                remaining -= copied
+        except (OSError, AttributeError):  # another file system, an old kernel, not Linux
+            pass
+        if remaining:
+            shutil.copyfileobj(fh, out, _CHUNK)  # from where the kernel copy stopped
 
 
 def _part_name(name: str, number: int) -> str:
@@ -95,8 +115,7 @@ class PartedJsonlWriter:
         self._buf.append(b"")  # opens the part's file on flush, as a first line would
         self._flush()
         assert self._fh is not None
-        with path.open("rb") as fh:
-            shutil.copyfileobj(fh, self._fh, _CHUNK)
+        _append_file(path, self._fh)
         self._part_size += size
         self.count += lines
 

@@ -86,3 +86,36 @@ def test_without_a_manifest_parts_are_taken_in_numeric_order(tmp_path: Path) -> 
 def test_a_line_over_the_limit_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="over the part limit"):
         nc.convert(FIXTURE, tmp_path / "o", to="nucleus", write_options={"max_file_bytes": 100})
+
+
+@pytest.mark.parametrize("kernel", ["whole", "refused after a block", "missing"])
+def test_a_part_file_is_appended_whole_however_the_kernel_copy_goes(
+    kernel: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The merge appends part files with copy_file_range; a refusal part way (another file
+    system) or no such call leaves the rest to a buffered copy, from where it stopped."""
+    from nucleus_convert.converters.nucleus import parts
+
+    source = tmp_path / "part.jsonl"
+    source.write_bytes(b"".join(b'{"n":%d}\n' % i for i in range(50_000)))
+    real = parts.os.copy_file_range
+    if kernel == "refused after a block":
+
+        def once_then_refuse(src: int, dst: int, count: int) -> int:
+            if once_then_refuse.done:  # type: ignore[attr-defined]
+                raise OSError(18, "Invalid cross-device link")
+            once_then_refuse.done = True  # type: ignore[attr-defined]
+            return real(src, dst, min(count, 4096))
+
+        once_then_refuse.done = False  # type: ignore[attr-defined]
+        monkeypatch.setattr(parts.os, "copy_file_range", once_then_refuse)
+    elif kernel == "missing":
+        monkeypatch.delattr(parts.os, "copy_file_range")
+    writer = parts.PartedJsonlWriter(tmp_path, "out.jsonl", DEFAULT_MAX_FILE_BYTES)
+    writer.write({"first": True})
+    writer.write_lines_of(source, 50_000)
+    writer.write({"last": True})
+    writer.close()
+    expected = b'{"first":true}\n' + source.read_bytes() + b'{"last":true}\n'
+    assert (tmp_path / "out.jsonl").read_bytes() == expected
+    assert writer.count == 50_002
