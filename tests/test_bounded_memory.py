@@ -202,3 +202,26 @@ def test_what_a_reader_built_goes_when_the_conversion_returns(
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_a_single_payload_file_holds_its_parse_not_its_model_objects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A JSON Lines file of items and annotations, past the budget of decoded annotations
+    (set to 0): the reader's peak stays near the parse of the file's records (every record is
+    decoded once to check it, and kept as parsed)."""
+    monkeypatch.setattr(annotation_index, "DECODED_BUDGET", 0)
+    bundle = _nucleus(tmp_path, 2000)
+    single = tmp_path / "payloads.jsonl"
+    single.write_bytes(
+        (bundle / "items.jsonl").read_bytes() + (bundle / "annotations.jsonl").read_bytes()
+    )
+    tracemalloc.start()
+    try:
+        records = [orjson.loads(line) for line in single.read_bytes().splitlines()]
+        parse = tracemalloc.get_traced_memory()[1]
+        del records
+    finally:
+        tracemalloc.stop()
+    _peak(single, "nucleus", hold=False)  # first-use imports and caches
+    assert _peak(single, "nucleus", hold=False) <= 1.15 * parse

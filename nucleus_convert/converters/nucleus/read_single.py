@@ -6,16 +6,28 @@ or the API's raw rows with the types at the top level and no reference ids on an
 scene export rows grouped by track (:mod:`.track_export`). A
 ``category`` payload on a scene's reference id is a scene category. A payload with a
 ``confidence`` or ``class_pdf`` is a prediction.
+
+Memory bound: the file's parse (a ``.json`` file is parsed whole; a JSON Lines file's records
+are kept as parsed), the items, and up to :data:`.annotation_index.DECODED_BUDGET` decoded
+annotations; past the budget, an annotation is kept as its payload and decoded again when its
+item streams. Every record is decoded once when the file is read, so a malformed one fails
+the read before anything is written. Held by ``tests/test_bounded_memory.py``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from nucleus_convert.converters.nucleus.manifest import infer_header
+from nucleus_convert.converters.nucleus import annotation_index
+from nucleus_convert.converters.nucleus.manifest import (
+    HeaderFact,
+    fact_key,
+    header_fact,
+    infer_header_from_facts,
+)
 from nucleus_convert.converters.nucleus.payloads import Decoder
 from nucleus_convert.converters.nucleus.resolve import BundleResolver
 from nucleus_convert.converters.nucleus.scenes import decode_scene
@@ -28,6 +40,10 @@ from nucleus_convert.toolkit.files import iter_jsonl, load_json
 __all__ = ["read_single"]
 
 _ITEM_KEYS = ("image_url", "original_image_url", "pointcloud_url")
+
+_Deferred = tuple[dict[str, Any], bool]
+"""An annotation kept as its payload and whether it is a prediction (decoded when its item
+streams)."""
 
 
 def _records(path: Path) -> list[tuple[int | None, Any]]:
@@ -47,7 +63,10 @@ class _SingleReader:
             resolve_url=resolver, check_image=resolver.check_image, group_key=group_key
         )
         self.items: dict[str, Item] = {}
-        self.annotations: dict[str, list[Annotation]] = defaultdict(list)
+        self.annotations: dict[str, list[Annotation | _Deferred]] = defaultdict(list)
+        self.facts: dict[str, list[HeaderFact]] = defaultdict(list)
+        self._fact_keys: dict[str, set[Any]] = defaultdict(set)
+        self.decoded = 0
         self.scene_annotations: list[tuple[int | None, dict[str, Any]]] = []
         self.scenes: dict[str, Scene] = {}
 
@@ -67,18 +86,23 @@ class _SingleReader:
                 raise exc.located(path=self.path, line=lineno) from None
             self.scenes[ref].annotations.append(ann)
         header = Header(source={"format": "nucleus", "path": str(self.path)})
-        infer_header(header, self.annotations)
+        self._fact_keys.clear()
+        infer_header_from_facts(header, self.facts)
         return Dataset(header=header, items=self._stream(), scenes=list(self.scenes.values()))
 
     def _record(self, obj: Any, lineno: int | None) -> None:
         if not isinstance(obj, dict):
             raise InputError(f"expected an object, got {type(obj).__name__}")
         if is_scene_export(obj):
-            self._add_scene(read_scene_export(obj, self.annotations))
+            decoded: dict[str, list[Annotation]] = defaultdict(list)
+            self._add_scene(read_scene_export(obj, decoded))
+            for item_ref, anns in decoded.items():
+                for ann in anns:
+                    self.keep(item_ref, ann, None)
         elif "item" in obj:
             item = self.decoder.item(obj["item"])
             self._add_item(item)
-            _read_export_row(obj, item.reference_id, self.decoder, self.annotations)
+            _read_export_row(obj, item.reference_id, self.decoder, self.keep)
         elif "frames" in obj:
             self._scene(obj)
         elif obj.get("type") in ANNOTATION_TYPES or "mask_url" in obj:
@@ -88,7 +112,7 @@ class _SingleReader:
                 return
             prediction = obj.get("confidence") is not None or obj.get("class_pdf") is not None
             ref, ann = self.decoder.annotation(obj, prediction=prediction)
-            self.annotations[ref].append(ann)
+            self.keep(ref, ann, (obj, prediction))
         elif any(k in obj for k in _ITEM_KEYS):
             self._add_item(self.decoder.item(obj))
         else:
@@ -114,12 +138,36 @@ class _SingleReader:
             )
         self.items[item.reference_id] = item
 
+    def keep(self, ref: str, ann: Annotation, payload: _Deferred | None) -> None:
+        """Keep ``ann`` (checked) for item ``ref``: decoded, within the budget of decoded
+        annotations (:data:`.annotation_index.DECODED_BUDGET`), else as the ``payload`` it
+        came from, decoded again when the item streams (the file's parse, which a JSON file
+        holds anyway, instead of model objects). Its header fact is noted either way."""
+        if payload is None or self.decoded < annotation_index.DECODED_BUDGET:
+            self.decoded += 1
+            self.annotations[ref].append(ann)
+        else:
+            self.annotations[ref].append(payload)
+        fact = header_fact(ann)
+        if fact_key(fact) not in self._fact_keys[ref]:
+            self._fact_keys[ref].add(fact_key(fact))
+            self.facts[ref].append(fact)
+
+    def _take(self, ref: str) -> list[Annotation]:
+        out = []
+        for entry in self.annotations.pop(ref, ()):
+            if isinstance(entry, tuple):
+                payload, prediction = entry
+                entry = self.decoder.annotation(payload, prediction=prediction)[1]
+            out.append(entry)
+        return out
+
     def _stream(self) -> Iterator[Item]:
         for ref, item in self.items.items():
-            item.annotations = self.annotations.pop(ref, [])
+            item.annotations = self._take(ref)
             yield item
         for ref in list(self.annotations):
-            yield Item(reference_id=ref, annotations=self.annotations.pop(ref))
+            yield Item(reference_id=ref, annotations=self._take(ref))
 
 
 def read_single(path: Path, group_key: str, allow_outside: bool = False) -> Dataset:
@@ -129,7 +177,10 @@ def read_single(path: Path, group_key: str, allow_outside: bool = False) -> Data
 
 
 def _read_export_row(
-    row: dict[str, Any], ref: str, decoder: Decoder, into: dict[str, list[Annotation]]
+    row: dict[str, Any],
+    ref: str,
+    decoder: Decoder,
+    keep: Callable[[str, Annotation, _Deferred | None], None],
 ) -> None:
     """The annotations (or predictions) of one export row, grouped by payload type."""
     prediction = "predictions" in row
@@ -151,4 +202,4 @@ def _read_export_row(
                 raise InputError(
                     exc.message, record=exc.record, field=f"{type_}[{i}].{exc.field}"
                 ) from None
-            into[ref].append(ann)
+            keep(ref, ann, (payload, prediction))

@@ -116,3 +116,30 @@ def test_forked_workers_read_indexed_annotations_into_the_same_bytes(
     assert two.partitions == 2
     for name in ("items.jsonl", "annotations.jsonl", "manifest.json"):
         assert (one.path / name).read_bytes() == (two.path / name).read_bytes(), name
+
+
+def test_a_single_file_reads_the_same_past_the_budget_of_decoded_annotations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Payload lines and export rows, with every annotation decoded (the default budget) or
+    none kept decoded (0): the same items, annotations, order and header."""
+    bundle = _bundle(tmp_path)
+    item_lines = (bundle / "items.jsonl").read_bytes().splitlines()
+    payloads = tmp_path / "payloads.jsonl"
+    payloads.write_bytes(b"\n".join([*item_lines, (bundle / "annotations.jsonl").read_bytes()]))
+    rows = tmp_path / "export.json"
+    rows.write_text(
+        '[{"item": {"reference_id": "r", "image_url": "s3://b/r.jpg", "width": 4, "height": 4},'
+        ' "annotations": {"box": [{"label": "a", "annotation_id": "1", "geometry":'
+        ' {"x": 0, "y": 0, "width": 1, "height": 1}}]},'
+        ' "predictions": {"box": [{"label": "b", "annotation_id": "2", "confidence": 0.5,'
+        ' "geometry": {"x": 1, "y": 1, "width": 1, "height": 1}}]}}]'
+    )
+    for path in (payloads, rows):
+        read = []
+        for budget in (annotation_index.DECODED_BUDGET, 0):
+            monkeypatch.setattr(annotation_index, "DECODED_BUDGET", budget)
+            dataset = nc.read(path, "nucleus")
+            read.append(repr((list(dataset.items), dataset.header)))
+        assert read[0] == read[1], path.name
+        assert "Box(" in read[0]
