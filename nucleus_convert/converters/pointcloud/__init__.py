@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from nucleus_convert.converters.pointcloud.partitioned import POINTCLOUD_PARTITIONS
 from nucleus_convert.converters.pointcloud.read import read_pointcloud
 from nucleus_convert.converters.pointcloud.schema import SCENE_MODES
 from nucleus_convert.converters.pointcloud.write import (
@@ -85,6 +86,7 @@ FORMAT = Format(
     detect=detect,
     read=read_pointcloud,
     write=write_pointcloud,
+    partitions=POINTCLOUD_PARTITIONS,
     read_options=(
         Option(
             "scene",

@@ -127,7 +127,7 @@ def _safe_relpath(ref: str) -> bool:
     )
 
 
-class _FolderWriter:
+class FolderWriter:
     def __init__(self, dst: Path, options: Mapping[str, Any], report: LossReport) -> None:
         self.dst = dst
         self.report = report
@@ -301,7 +301,7 @@ def write_pointcloud(
     dataset: Dataset, dst: Path, options: Mapping[str, Any], report: LossReport
 ) -> WriteSummary:
     """Write every point cloud item of ``dataset`` as a file under the new folder ``dst``."""
-    writer = _FolderWriter(dst, options, report)
+    writer = FolderWriter(dst, options, report)
     dst.mkdir(parents=False)
     for item in dataset.items:
         writer.write_item(item)
