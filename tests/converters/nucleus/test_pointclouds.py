@@ -36,10 +36,10 @@ def test_cli_workers_for_a_pair_that_cannot_run_in_parts_runs_in_one_process(
     src = tmp_path / "scans"
     src.mkdir()
     write_bin(scan(5, 0), src / "0.bin")
-    proc = run_cli("convert", str(src), str(tmp_path / "o"), "--to", "pointcloud", "--workers", "2")
+    proc = run_cli("convert", str(src), str(tmp_path / "o"), "--to", "kitti", "--workers", "2")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("note: written in one process:") == 1
-    assert "the pointcloud writer cannot run in partitions" in proc.stderr
+    assert "the kitti writer cannot run in partitions" in proc.stderr
     proc = run_cli("convert", str(src), str(tmp_path / "o2"), "--workers", "-1")
     assert proc.returncode == 2 and "-1" in proc.stderr
     assert not (tmp_path / "o2").exists()
