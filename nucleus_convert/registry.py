@@ -36,6 +36,11 @@ class WriteSummary:
     def add(self, what: str, n: int = 1) -> None:
         self.counts[what] = self.counts.get(what, 0) + n
 
+    def add_counts(self, counts: Mapping[str, int]) -> None:
+        """Add another summary's counts (a partition's, when parts are merged)."""
+        for what, n in counts.items():
+            self.add(what, n)
+
     def describe(self) -> str:
         if not self.counts:
             return "nothing"

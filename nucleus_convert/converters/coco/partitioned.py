@@ -82,8 +82,7 @@ def _take(writer: CocoWriter, state: dict[str, Any]) -> bool:
         writer.seen_skeletons.setdefault(label, keypoints)
     writer.captions += state["captions"]
     writer.unsized += state["unsized"]
-    for what, n in state["summary"].counts.items():
-        writer.summary.add(what, n)
+    writer.summary.add_counts(state["summary"].counts)
     return True
 
 

@@ -89,8 +89,7 @@ def merge_parts(
             for name in state["files"][key]:  # one file: parts are not split
                 out.write_lines_of(part / name, state["lines"][key])
     for state, part in zip(states, part_dirs, strict=True):
-        for what, n in state["summary"].items():
-            writer.summary.add(what, n)
+        writer.summary.add_counts(state["summary"])
         for folder in _MEDIA_FOLDERS:
             source = part / folder
             if source.is_dir():

@@ -76,8 +76,7 @@ def merge_parts(
             return None
         for name in _STATE:
             getattr(writer, name).update(state[name])
-        for what, n in state["counts"].items():
-            writer.summary.add(what, n)
+        writer.summary.add_counts(state["counts"])
     dst.mkdir(parents=False)
     for part in part_dirs:
         _move_files(part, dst)
