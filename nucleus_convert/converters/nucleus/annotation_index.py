@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 
-from nucleus_convert.converters.nucleus.manifest import HeaderFact, fact_key, header_fact
+from nucleus_convert.converters.nucleus.manifest import HeaderFacts
 from nucleus_convert.errors import InputError
 from nucleus_convert.model import Annotation
 
@@ -68,8 +68,7 @@ class AnnotationIndex:
         self._fds: dict[int, int] = {}
         self.lines: dict[str, list[_Line | Annotation]] = defaultdict(list)
         self.decoded = 0
-        self.facts: dict[str, list[HeaderFact]] = defaultdict(list)
-        self._fact_keys: dict[str, set[Any]] = defaultdict(set)
+        self.facts = HeaderFacts()
 
     def add_file(self, path: Path, *, prediction: bool) -> None:
         """Check every line of ``path`` and index it under its reference id."""
@@ -82,12 +81,7 @@ class AnnotationIndex:
                 self.lines[ref].append(ann)
             else:
                 self.lines[ref].append((number, offset, len(raw), lineno))
-            fact = header_fact(ann)
-            key = fact_key(fact)
-            if key not in self._fact_keys[ref]:
-                self._fact_keys[ref].add(key)
-                self.facts[ref].append(fact)
-        self._fact_keys.clear()
+            self.facts.add(ref, ann)
 
     def _decode_line(self, raw: bytes, number: int, lineno: int) -> tuple[str, Annotation]:
         path, prediction = self._files[number]

@@ -6,6 +6,7 @@ back exactly; a bundle without a manifest gets its header inferred from its anno
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from nucleus_convert.model import Annotation, Category, Header, Keypoints, Skele
 
 __all__ = [
     "HeaderFact",
+    "HeaderFacts",
     "fact_key",
     "header_fact",
     "header_from_manifest",
@@ -104,6 +106,30 @@ def fact_key(fact: HeaderFact) -> tuple[tuple[str, ...], str | None, str | None]
     """Two facts with one key add the same to a header after the first (a keypoints label's
     skeleton is its first one): a reader may keep one of each per item."""
     return fact[0], fact[1], fact[3]
+
+
+class HeaderFacts:
+    """What each item's annotations tell the header, kept by a reader that does not keep the
+    annotations themselves: one fact of each kind (:func:`fact_key`) per item, items in order
+    of first appearance. :meth:`infer` gives the header :func:`infer_header` would give."""
+
+    def __init__(self) -> None:
+        self.by_item: dict[str, list[HeaderFact]] = defaultdict(list)
+        self._keys: dict[str, set[Any]] = defaultdict(set)
+
+    def add(self, ref: str, ann: Annotation) -> None:
+        """Note what ``ann``, an annotation of item ``ref``, tells the header."""
+        fact = header_fact(ann)
+        key = fact_key(fact)
+        keys = self._keys[ref]
+        if key not in keys:
+            keys.add(key)
+            self.by_item[ref].append(fact)
+
+    def infer(self, header: Header) -> None:
+        """Fill ``header`` from the facts (:func:`infer_header_from_facts`)."""
+        self._keys.clear()
+        infer_header_from_facts(header, self.by_item)
 
 
 def infer_header(header: Header, annotations: Mapping[str, list[Annotation]]) -> None:

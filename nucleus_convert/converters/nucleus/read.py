@@ -18,7 +18,6 @@ import orjson
 from nucleus_convert.converters.nucleus.annotation_index import AnnotationIndex
 from nucleus_convert.converters.nucleus.manifest import (
     header_from_manifest,
-    infer_header_from_facts,
 )
 from nucleus_convert.converters.nucleus.parts import part_paths
 from nucleus_convert.converters.nucleus.payloads import Decoder
@@ -169,7 +168,7 @@ def _read_bundle(root: Path, group_key: str, allow_outside: bool) -> Dataset:
     decoder = Decoder(resolve_url=resolver, check_image=resolver.check_image, group_key=group_key)
     annotations = _index_annotations(root, decoder, manifest)
     scenes, scene_items = _read_scenes(root, decoder, manifest)
-    infer_header_from_facts(header, annotations.facts)
+    annotations.facts.infer(header)
     items_paths = _paths(root, "items", manifest)
 
     def partition(k: int, n: int) -> Iterator[Item]:

@@ -22,12 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from nucleus_convert.converters.nucleus import annotation_index
-from nucleus_convert.converters.nucleus.manifest import (
-    HeaderFact,
-    fact_key,
-    header_fact,
-    infer_header_from_facts,
-)
+from nucleus_convert.converters.nucleus.manifest import HeaderFacts
 from nucleus_convert.converters.nucleus.payloads import Decoder
 from nucleus_convert.converters.nucleus.resolve import BundleResolver
 from nucleus_convert.converters.nucleus.scenes import decode_scene
@@ -64,8 +59,7 @@ class _SingleReader:
         )
         self.items: dict[str, Item] = {}
         self.annotations: dict[str, list[Annotation | _Deferred]] = defaultdict(list)
-        self.facts: dict[str, list[HeaderFact]] = defaultdict(list)
-        self._fact_keys: dict[str, set[Any]] = defaultdict(set)
+        self.facts = HeaderFacts()
         self.decoded = 0
         self.scene_annotations: list[tuple[int | None, dict[str, Any]]] = []
         self.scenes: dict[str, Scene] = {}
@@ -86,8 +80,7 @@ class _SingleReader:
                 raise exc.located(path=self.path, line=lineno) from None
             self.scenes[ref].annotations.append(ann)
         header = Header(source={"format": "nucleus", "path": str(self.path)})
-        self._fact_keys.clear()
-        infer_header_from_facts(header, self.facts)
+        self.facts.infer(header)
         return Dataset(header=header, items=self._stream(), scenes=list(self.scenes.values()))
 
     def _record(self, obj: Any, lineno: int | None) -> None:
@@ -148,10 +141,7 @@ class _SingleReader:
             self.annotations[ref].append(ann)
         else:
             self.annotations[ref].append(payload)
-        fact = header_fact(ann)
-        if fact_key(fact) not in self._fact_keys[ref]:
-            self._fact_keys[ref].add(fact_key(fact))
-            self.facts[ref].append(fact)
+        self.facts.add(ref, ann)
 
     def _take(self, ref: str) -> list[Annotation]:
         out = []

@@ -9,12 +9,7 @@ import pytest
 
 import nucleus_convert as nc
 from nucleus_convert.converters.nucleus import annotation_index
-from nucleus_convert.converters.nucleus.manifest import (
-    fact_key,
-    header_fact,
-    infer_header,
-    infer_header_from_facts,
-)
+from nucleus_convert.converters.nucleus.manifest import HeaderFacts, infer_header
 from nucleus_convert.model import Box, Header, Keypoint, Keypoints, MultiCategory, Visibility
 
 
@@ -39,20 +34,16 @@ def test_one_fact_of_each_kind_per_item_gives_the_header_of_every_annotation() -
     }
     expected = Header()
     infer_header(expected, annotations)
-    facts: dict[str, list] = {}
+    facts = HeaderFacts()
     for ref, anns in annotations.items():
-        keys: set = set()
         for ann in anns:
-            fact = header_fact(ann)
-            if fact_key(fact) not in keys:
-                keys.add(fact_key(fact))
-                facts.setdefault(ref, []).append(fact)
+            facts.add(ref, ann)
     got = Header()
-    infer_header_from_facts(got, facts)
+    facts.infer(got)
     assert got == expected
     assert [c.name for c in got.categories] == ["dog", "person", "cat", "x", "y", "z"]
     assert got.skeletons["person"].names == ["nose", "eye"]
-    assert len(facts["a"]) == 5  # the repeated cat box is not kept
+    assert len(facts.by_item["a"]) == 5  # the repeated cat box is not kept
 
 
 def _bundle(tmp_path: Path) -> Path:
