@@ -819,19 +819,21 @@ def _children(pid: int) -> list[int] | None:
 
 
 def _descendants(pid: int) -> list[int]:
+    children: Callable[[int], list[int] | None] = _children
+    if _children(pid) is None:  # no task/*/children files: one scan of every process
+        by_parent = _children_by_scan()
+        children = lambda p: by_parent.get(p, [])  # noqa: E731
     found, todo = [], [pid]
     while todo:
-        children = _children(todo.pop())
-        if children is None:
-            return _descendants_by_scan(pid)
-        found.extend(children)
-        todo.extend(children)
+        kids = children(todo.pop()) or []
+        found.extend(kids)
+        todo.extend(kids)
     return found
 
 
-def _descendants_by_scan(pid: int) -> list[int]:
-    """The same from every process's ``stat`` (slow: every process on the machine)."""
-    children: dict[int, list[int]] = {}
+def _children_by_scan() -> dict[int, list[int]]:
+    """The children of every process, from every process's ``stat`` (slow)."""
+    by_parent: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -840,13 +842,8 @@ def _descendants_by_scan(pid: int) -> list[int]:
         except OSError:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
+        by_parent.setdefault(ppid, []).append(int(entry.name))
+    return by_parent
 
 
 class _TreeMemory:
