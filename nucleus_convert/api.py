@@ -18,6 +18,7 @@ from nucleus_convert.execution.dask_parts import dask_client, dask_runner, part_
 from nucleus_convert.execution.partitions import (
     Declined,
     PartRunner,
+    Progress,
     resolve_workers,
     why_not_partitioned,
     write_partitioned,
@@ -121,6 +122,7 @@ def write(
     report: LossReport | None = None,
     on_item: Callable[[Item], None] | None = None,
     partitions: int = 1,
+    on_progress: Progress | None = None,
     _runner: PartRunner | None = None,
     **options: Any,
 ) -> WriteResult:
@@ -131,7 +133,8 @@ def write(
     the same bytes one process writes (:mod:`nucleus_convert.execution.partitions`), where the
     reader and the writer can cut their work; otherwise, and when the parts turn out to
     interact, it runs in one process and says why in :attr:`WriteResult.note`. ``on_item`` is
-    not called for items written by workers."""
+    not called for items written by workers; ``on_progress(done, total)`` hears how many
+    items were taken so far either way (``total``: :attr:`Dataset.length`)."""
     f = get_registry().get(fmt)
     if f.write is None:
         raise FormatError(
@@ -142,7 +145,7 @@ def write(
         with published(str(dst), overwrite=overwrite) as local:
             result = write(
                 dataset, local, fmt, report=report, on_item=on_item, partitions=partitions,
-                _runner=_runner, **options,
+                on_progress=on_progress, _runner=_runner, **options,
             )  # fmt: skip
         return replace(result, path=str(dst))
     dst = local_path(dst)
@@ -157,8 +160,9 @@ def write(
         dataset.losses.forward_to(report)
     source = dataset
     current = _Current()
+    hook = _with_progress(on_item, on_progress, dataset.length)
     dataset = Dataset(
-        dataset.header, _tap(dataset.items, on_item, current), dataset.scenes, dataset.losses
+        dataset.header, _tap(dataset.items, hook, current), dataset.scenes, dataset.losses
     )
     note = None if partitions <= 1 else why_not_partitioned(source, f)
     with (
@@ -169,7 +173,9 @@ def write(
     ):
         outcome: WriteSummary | Declined | None = None
         if partitions > 1 and note is None:
-            outcome = write_partitioned(source, target, f, parsed, report, partitions, _runner)
+            outcome = write_partitioned(
+                source, target, f, parsed, report, partitions, _runner, on_progress
+            )
             if isinstance(outcome, Declined):
                 note = outcome.reason
         summary = outcome if isinstance(outcome, WriteSummary) else None
@@ -179,14 +185,40 @@ def write(
     return WriteResult(dst, f.name, summary, report, partitions=used, note=note)
 
 
+def _with_progress(
+    on_item: Callable[[Item], None] | None, on_progress: Progress | None, total: int | None
+) -> Callable[[Item], None] | None:
+    """One per-item hook calling ``on_item`` and ``on_progress`` (with the running count)."""
+    if on_progress is None:
+        return on_item
+    done = 0
+
+    def hook(item: Item) -> None:
+        nonlocal done
+        done += 1
+        if on_item is not None:
+            on_item(item)
+        on_progress(done, total)
+
+    return hook
+
+
 @contextmanager
-def checked_items() -> Iterator[Callable[[Iterator[Item]], Iterator[Item]]]:
+def checked_items() -> Iterator[
+    Callable[[Iterator[Item], Callable[[], None] | None], Iterator[Item]]
+]:
     """The checks :func:`write` applies to every item a writer takes (names no output can
     encode), for a writer that runs elsewhere (a partition's worker): wrap its items with the
-    function given, and run the writer inside the ``with``."""
+    function given (and a function to call as each is taken, or None), and run the writer
+    inside the ``with``."""
     current = _Current()
     with _unencodable(current):
-        yield lambda items: _tap(items, None, current)
+
+        def check(items: Iterator[Item], tick: Callable[[], None] | None) -> Iterator[Item]:
+            hook = None if tick is None else (lambda _item: tick())
+            return _tap(items, hook, current)
+
+        yield check
 
 
 class _Current:
@@ -203,6 +235,8 @@ class _Current:
 def _tap(
     items: Iterator[Item], on_item: Callable[[Item], None] | None, current: _Current
 ) -> Iterator[Item]:
+    """``items``, each checked for names no output can encode and handed to ``on_item`` as
+    the writer takes it."""
     for item in items:
         current.reference_id = item.reference_id
         field = _unencodable_field(item)
@@ -271,6 +305,7 @@ def convert(
     read_options: Mapping[str, Any] | None = None,
     write_options: Mapping[str, Any] | None = None,
     on_item: Callable[[Item], None] | None = None,
+    on_progress: Progress | None = None,
     workers: int = 1,
     dask: Any = None,
 ) -> WriteResult:
@@ -310,6 +345,7 @@ def convert(
                     overwrite=overwrite,
                     on_item=on_item,
                     partitions=partitions,
+                    on_progress=on_progress,
                     _runner=runner,
                     **write_options,
                 )

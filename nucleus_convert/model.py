@@ -453,6 +453,9 @@ class Dataset:
     stream; ``None`` when the reader cannot cut its stream. Meant to be called in a forked
     worker after the parse (see :mod:`nucleus_convert.execution.partitions`), never together
     with a pass over :attr:`items` in the same process."""
+    length: int | None = None
+    """How many items :attr:`items` gives, when the reader knows before streaming them (a
+    progress bar's total); ``None`` when it does not."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.items, ItemStream):
@@ -487,7 +490,12 @@ class MaterializedDataset:
         """A streaming view over the same items and scenes (cut into partitions by list
         slices)."""
         return Dataset(
-            self.header, iter(self.items), self.scenes, self.losses, partition=self._partition
+            self.header,
+            iter(self.items),
+            self.scenes,
+            self.losses,
+            partition=self._partition,
+            length=len(self.items),
         )
 
     def _partition(self, k: int, n: int) -> Iterator[Item]:

@@ -175,7 +175,10 @@ def rebased(dataset: Dataset, local: Path, url: str) -> Dataset:
             yield item
 
     partition = dataset.partition
-    out = Dataset(dataset.header, images(dataset.items), dataset.scenes, dataset.losses)
+    out = Dataset(
+        dataset.header, images(dataset.items), dataset.scenes, dataset.losses,
+        length=dataset.length,
+    )  # fmt: skip
     if partition is not None:
         out.partition = lambda k, n: images(partition(k, n))
     return out

@@ -20,10 +20,12 @@ error (:class:`~nucleus_convert.kinds.NoCodecError`), never skipped.
 from __future__ import annotations
 
 import tempfile
+import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,6 +42,7 @@ from nucleus_convert.model import (
     MaterializedDataset,
     PointCloudMedia,
     Scene,
+    count_records,
 )
 from nucleus_convert.plugins import get_registry
 from nucleus_convert.toolkit.files import is_remote
@@ -261,6 +264,11 @@ class RoundtripResult:
     report: LossReport
     carried_by_both: frozenset[str]
     unexpected: list[LossEntry] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    """What the source holds (:func:`~nucleus_convert.model.count_records`)."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds per stage: ``read``, ``write_via``, ``write_back`` (when the source format
+    writes), ``compare``."""
 
     @property
     def ok(self) -> bool:
@@ -276,10 +284,14 @@ def roundtrip(
     tolerance: float = DEFAULT_TOLERANCE,
     workdir: str | Path | None = None,
     on_stage: Callable[[str], None] | None = None,
+    read_options: Mapping[str, Mapping[str, Any]] | None = None,
+    write_options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> RoundtripResult:
     """Read ``src``, write it as ``via``, read that back, write it in the source format again,
     read it, and compare with the original. Writers' own loss records are merged in.
 
+    ``read_options`` and ``write_options`` hold each format's options by format name (the
+    source's reader options apply to both of its reads, the via format's to its one read).
     When the source format has no writer the comparison is made after the first leg.
     """
     registry = get_registry()
@@ -293,25 +305,49 @@ def roundtrip(
             f"format {via_fmt.name!r} must both read and write to round-trip through it"
         )
     stage = on_stage or (lambda _s: None)
+    ro, wo = read_options or {}, write_options or {}
+    src_ro, via_ro = ro.get(source_fmt.name, {}), ro.get(via_fmt.name, {})
+    src_wo, via_wo = wo.get(source_fmt.name, {}), wo.get(via_fmt.name, {})
     report = LossReport()
     legs: list[LossReport] = []
+    clock = _Clock()
     with tempfile.TemporaryDirectory(prefix="nucleus-convert-roundtrip-", dir=workdir) as tmp:
         stage(f"reading {src} as {source_fmt.name}")
-        original = read(src, source_fmt.name).materialize()
+        original = read(src, source_fmt.name, **src_ro).materialize()
+        clock.lap("read")
         stage(f"writing {via_fmt.name}")
         via_path = Path(tmp) / f"via-{via_fmt.name}"
-        legs.append(write(original.stream(), via_path, via_fmt.name).report)
-        back = read(via_path, via_fmt.name)
+        legs.append(write(original.stream(), via_path, via_fmt.name, **via_wo).report)
+        back = read(via_path, via_fmt.name, **via_ro)
+        clock.lap("write_via")
         if source_fmt.write is not None:
             stage(f"writing {source_fmt.name} again")
             back_path = Path(tmp) / f"back-{source_fmt.name}"
-            legs.append(write(back, back_path, source_fmt.name).report)
-            back = read(back_path, source_fmt.name)
+            legs.append(write(back, back_path, source_fmt.name, **src_wo).report)
+            back = read(back_path, source_fmt.name, **src_ro)
+            clock.lap("write_back")
         stage("comparing")
         compare(original, back, tolerance=tolerance, report=report)
+        clock.lap("compare")
     # The comparison counts what was kept; the writers add what they dropped or flagged.
     for n, leg in enumerate(legs):
         report.merge(leg, (*LOSSY_STATUSES, *(("not_uploadable",) if n == 0 else ())))
     both = frozenset(source_fmt.kinds & via_fmt.kinds)
     unexpected = [e for e in report.lossy_entries() if e.kind in both or e.kind in STRUCTURAL_KINDS]
-    return RoundtripResult(source_fmt.name, via_fmt.name, report, both, unexpected)
+    counts = dict(sorted(count_records(original).items()))
+    return RoundtripResult(
+        source_fmt.name, via_fmt.name, report, both, unexpected, counts, clock.laps
+    )
+
+
+class _Clock:
+    """Seconds between successive :meth:`lap` calls, by name."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 6)
+        self._last = now

@@ -45,6 +45,7 @@ from nucleus_convert.registry import Format, WriteSummary
 __all__ = [
     "Declined",
     "PartRunner",
+    "Progress",
     "resolve_workers",
     "run_part",
     "why_not_partitioned",
@@ -79,6 +80,10 @@ def why_not_partitioned(dataset: Dataset, fmt: Format) -> str | None:
     return None
 
 
+Progress = Callable[[int, int | None], None]
+"""``on_progress(done, total)``: items written so far, and how many there are (``None``:
+unknown); called as items are taken, from the process that writes or waits for the parts."""
+
 PartRunner = Callable[[list[Path]], list[tuple[Any, ...]]]
 """Writes part ``k`` into ``part_dirs[k]`` for every ``k`` and gives each part's outcome, in
 order: ``("ok", state, report, categories)``, ``("error", exception)`` or ``("died", why)``."""
@@ -92,17 +97,21 @@ def write_partitioned(
     report: LossReport,
     workers: int,
     runner: PartRunner | None = None,
+    on_progress: Progress | None = None,
 ) -> WriteSummary | Declined:
     """Write ``dataset`` at ``dst`` (which must not exist) in ``workers`` parts, written by
-    forked workers or by ``runner`` (the Dask runner of :mod:`.dask_parts`)."""
+    forked workers or by ``runner`` (the Dask runner of :mod:`.dask_parts`). ``on_progress``
+    hears the forked workers' item counts while they run (a Dask run reports at the end)."""
     assert fmt.partitions is not None
     parts_root = dst.parent / f".{dst.name}.parts"  # beside dst, in the private work folder
     parts_root.mkdir()
     part_dirs = [parts_root / f"{k:05d}" for k in range(workers)]
     if runner is None:
-        results = _run_workers(dataset, part_dirs, fmt, options, report)
+        results = _run_workers(dataset, part_dirs, fmt, options, report, on_progress)
     else:
         results = runner(part_dirs)
+        if on_progress is not None and dataset.length is not None:
+            on_progress(dataset.length, dataset.length)
     for k, result in enumerate(results):
         if result[0] != "ok":
             _remove(parts_root, dst)
@@ -150,27 +159,34 @@ def _run_workers(
     fmt: Format,
     options: Mapping[str, Any],
     report: LossReport,
+    on_progress: Progress | None = None,
 ) -> list[tuple[Any, ...]]:
     """Fork one worker per part; each answers once, in order: ``("ok", state, report,
-    categories)``, ``("error", exception)`` or, when it died, ``("died", exit code)``."""
+    categories)``, ``("error", exception)`` or, when it died, ``("died", exit code)``. Each
+    worker counts its items in its own slot of a shared array, polled for ``on_progress``."""
     context = multiprocessing.get_context("fork")
     started: list[tuple[Any, Connection]] = []
     n = len(part_dirs)
+    counts = context.Array("q", n, lock=False)  # one writer per slot: no lock needed
     try:
         for k, part_dir in enumerate(part_dirs):
             receive, send = context.Pipe(duplex=False)
-            args = (k, n, dataset, part_dir, fmt, options, report, send, os.getpid())
+            args = (k, n, dataset, part_dir, fmt, options, report, send, os.getpid(), counts)
             process = context.Process(target=_worker, args=args, daemon=True)
             process.start()
             send.close()
             started.append((process, receive))
         results: list[tuple[Any, ...]] = []
         for process, receive in started:
+            while on_progress is not None and not receive.poll(0.2):
+                on_progress(sum(counts), dataset.length)
             try:
                 results.append(receive.recv())
             except EOFError:
                 process.join()
                 results.append(("died", process.exitcode))
+        if on_progress is not None:
+            on_progress(sum(counts), dataset.length)
         return results
     finally:
         for process, receive in started:
@@ -188,10 +204,12 @@ def run_part(
     fmt: Format,
     options: Mapping[str, Any],
     report: LossReport,
+    tick: Callable[[], None] | None = None,
 ) -> tuple[Any, ...]:
     """In a worker holding its own copy of the parsed ``dataset`` (forked, or read again):
     write part ``k`` of ``n`` into ``part_dir`` and give its outcome (see :data:`PartRunner`).
-    ``report`` is the worker's copy: the parse's losses in it are the parent's to count."""
+    ``report`` is the worker's copy: the parse's losses in it are the parent's to count.
+    ``tick`` is called as each item is taken."""
     try:
         assert fmt.partitions is not None and dataset.partition is not None
         sink = report.sink()
@@ -202,7 +220,7 @@ def run_part(
 
         scenes = dataset.scenes if fmt.partitions.scenes else []
         with checked_items() as check:
-            items = check(dataset.partition(k, n))
+            items = check(dataset.partition(k, n), tick)
             part = Dataset(dataset.header, items, scenes, dataset.losses)
             state = fmt.partitions.write_part(part, part_dir, options, sink)
         return ("ok", state, sink, dataset.header.categories[before:])
@@ -220,10 +238,16 @@ def _worker(
     report: LossReport,
     send: Connection,
     parent: int,
+    counts: Any,
 ) -> None:  # pragma: no cover - runs in the forked worker (its outcomes are tested)
-    """Write part ``k`` of ``n`` and send its outcome (see :func:`_run_workers`)."""
+    """Write part ``k`` of ``n`` and send its outcome (see :func:`_run_workers`); count the
+    items taken in ``counts[k]``."""
     die_with_parent(parent)
-    outcome = run_part(k, n, dataset, part_dir, fmt, options, report)
+
+    def tick() -> None:
+        counts[k] += 1
+
+    outcome = run_part(k, n, dataset, part_dir, fmt, options, report, tick)
     try:
         send.send(outcome)
     except Exception as exc:  # an unpicklable error or state

@@ -135,6 +135,7 @@ class CocoReader:
             scenes=[],
             losses=self.losses,
             partition=self._partition,
+            length=len(self.items),
         )
 
     def _read_any(self, data: Any) -> None:

@@ -482,4 +482,7 @@ def read_kitti(src: Path, options: Mapping[str, Any]) -> Dataset:
     dataset = Dataset(header=reader.header(), items=reader.items(), scenes=reader.scenes())
     dataset.losses = reader.losses
     dataset.partition = reader.partition
+    dataset.length = sum(
+        1 if f.files.velodyne is None else 1 + (f.files.image is not None) for f in reader.frames
+    )  # a frame with a scan is two items when it also has an image
     return dataset

@@ -378,4 +378,6 @@ def read_kitti_raw(src: Path, options: Mapping[str, Any]) -> Dataset:
                 yield from _drive_items(drive, frames)
 
     scenes = [_scene(d) for d in drives]
-    return Dataset(header, items(), scenes, losses, partition=partition)
+    # Each frame is its scan and each camera's image of that frame.
+    length = sum(1 + sum(frame in images for images in d.images.values()) for d, frame in plan)
+    return Dataset(header, items(), scenes, losses, partition=partition, length=length)

@@ -41,6 +41,9 @@ def parse_max_file_bytes(value: Any) -> int:
     return n
 
 
+parse_max_file_bytes.__name__ = "bytes"  # as formats NAME shows the type
+
+
 def _append_file(path: Path, out: IO[bytes]) -> None:
     """Append the bytes of ``path`` to ``out``: copied by the kernel where it can
     (``copy_file_range``: no pass through Python's buffers; a gigabyte of parts at train2017

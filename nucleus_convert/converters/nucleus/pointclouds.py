@@ -80,6 +80,9 @@ def parse_workers(value: Any) -> int:
     return n
 
 
+parse_workers.__name__ = "whole number >= 0"  # as formats NAME shows the type
+
+
 def available_cores() -> int:
     """The cores this process may run on."""
     affinity = getattr(os, "sched_getaffinity", None)

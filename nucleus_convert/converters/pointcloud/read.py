@@ -166,5 +166,9 @@ def read_pointcloud(src: Path, options: Mapping[str, Any]) -> Dataset:
         return _items(files[slice(*partition_bounds(len(files), k, n))])
 
     return Dataset(
-        header=header, items=_items(files), scenes=_scenes(src, files, mode), partition=partition
+        header=header,
+        items=_items(files),
+        scenes=_scenes(src, files, mode),
+        partition=partition,
+        length=len(files),
     )

@@ -298,6 +298,7 @@ class VocReader:
         dataset = Dataset(header=header, items=self._items(list(self.order)))
         dataset.losses = self.losses
         dataset.partition = self._partition
+        dataset.length = len(self.order)
         return dataset
 
     def _partition(self, k: int, n: int) -> Iterator[Item]:

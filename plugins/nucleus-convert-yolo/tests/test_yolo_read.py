@@ -184,3 +184,9 @@ def test_the_reader_cuts_its_image_list_for_workers_with_the_bytes_of_one_proces
     parts = nc.convert(source, tmp_path / "parts", to="nucleus", workers=2)
     assert (parts.partitions, parts.note) == (2, None)
     assert _files(Path(parts.path)) == _files(Path(one.path))
+
+
+@pytest.mark.parametrize("path", [DETECT, SEGMENT, DARKNET, PLAIN])
+def test_length_is_the_number_of_images_streamed(path: Path) -> None:
+    dataset = nc.read(path, "yolo")
+    assert dataset.length == sum(1 for _ in dataset.items) > 0

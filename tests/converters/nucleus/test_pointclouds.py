@@ -54,7 +54,7 @@ def test_cli_workers_reaches_the_nucleus_writer(
         seen.update(kwargs["write_options"])
         raise nc.OutputError("stop here")
 
-    monkeypatch.setattr(cli.api, "convert", fake_convert)
+    monkeypatch.setattr(nc.api, "convert", fake_convert)
     with pytest.raises(SystemExit) as stop:
         cli.main(
             [

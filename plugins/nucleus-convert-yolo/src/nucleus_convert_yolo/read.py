@@ -173,6 +173,7 @@ class _Reader:
         dataset = Dataset(header=header, items=self._items(0, len(layout.entries)))
         dataset.losses = self.losses
         dataset.partition = self._partition
+        dataset.length = len(layout.entries)
         return dataset
 
     def _partition(self, k: int, n: int) -> Iterator[Item]:
