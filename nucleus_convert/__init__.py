@@ -51,6 +51,7 @@ from nucleus_convert.model import (
 )
 from nucleus_convert.options import choice, flag
 from nucleus_convert.registry import Format, Option, PartitionedWrite, Registrar, WriteSummary
+from nucleus_convert.transforms import LabelMap, load_label_map, relabel
 
 __all__ = [
     "ANNOTATION_KINDS",
@@ -72,6 +73,7 @@ __all__ = [
     "Item",
     "Keypoint",
     "Keypoints",
+    "LabelMap",
     "LossReport",
     "MaskRef",
     "MultiCategory",
@@ -99,7 +101,9 @@ __all__ = [
     "flag",
     "get_format",
     "hookimpl",
+    "load_label_map",
     "partition_bounds",
     "read",
+    "relabel",
     "write",
 ]

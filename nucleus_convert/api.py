@@ -7,7 +7,7 @@ removed and the destination is as it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,6 +37,7 @@ from nucleus_convert.remote import (
 )
 from nucleus_convert.toolkit.destination import atomic_destination
 from nucleus_convert.toolkit.files import gc_paused
+from nucleus_convert.transforms import LabelMap, load_label_map, relabel
 
 __all__ = ["WriteResult", "convert", "get_format", "read", "write"]
 
@@ -91,6 +92,20 @@ def read_url(url: str, copy: Path, fmt: str | None = None, **options: Any) -> Da
     """Read ``copy``, the local copy of ``url``, stating its paths as URLs
     (:func:`nucleus_convert.remote.rebased`)."""
     return rebased(read(copy, fmt, **options), copy, url)
+
+
+def label_map(
+    map_labels: Mapping[str, str | None] | str | Path | None, keep_labels: Iterable[str] | None
+) -> LabelMap | None:
+    """The :class:`~nucleus_convert.transforms.LabelMap` of ``convert``'s two arguments (a
+    map file is read here), or None when both are None."""
+    if map_labels is None and keep_labels is None:
+        return None
+    if isinstance(map_labels, str | Path):
+        map_labels = load_label_map(map_labels)
+    if isinstance(keep_labels, str):
+        raise TypeError("keep_labels is a list of names, not one string")
+    return LabelMap.of(map_labels, keep_labels)
 
 
 @contextmanager
@@ -308,8 +323,14 @@ def convert(
     on_progress: Progress | None = None,
     workers: int = 1,
     dask: Any = None,
+    map_labels: Mapping[str, str | None] | str | Path | None = None,
+    keep_labels: Iterable[str] | None = None,
 ) -> WriteResult:
     """Read ``src`` (format ``from_`` or detected) and write it to ``dst`` as ``to``.
+
+    ``map_labels`` (old name to new name or ``None`` to drop, or a YAML, JSON or CSV file of
+    that: :mod:`nucleus_convert.transforms.label_files`) and ``keep_labels`` (names kept after
+    the map) change labels on the way (:mod:`nucleus_convert.transforms.labels`).
 
     ``workers`` (0: every core) above 1 writes the items in that many processes after the
     parse, with the same output (see :func:`write`, ``partitions``). ``dask`` (a
@@ -318,6 +339,7 @@ def convert(
     the source again (:mod:`nucleus_convert.execution.dask_parts`)."""
     partitions = resolve_workers(workers)
     read_options, write_options = read_options or {}, write_options or {}
+    labels = label_map(map_labels, keep_labels)
     with ExitStack() as stack:
         url = src if is_url(src) else None
         local = stack.enter_context(staged(url)) if url else local_path(src)
@@ -327,7 +349,7 @@ def convert(
             tasks_read = url or str(local.resolve())
             client = stack.enter_context(dask_client(dask, partitions))
             parsed = get_format(to).parse_options(write_options, for_write=True)
-            runner = dask_runner(client, tasks_read, from_, read_options, to, parsed)
+            runner = dask_runner(client, tasks_read, from_, read_options, to, parsed, labels)
             partitions = part_count(client)
         # One pause for both legs, and the dataset gone before the collector is back:
         # otherwise its first pass after the read walks every object the read built (0.24 s
@@ -337,6 +359,8 @@ def convert(
                 dataset = read(local, from_, **read_options)
             else:
                 dataset = read_url(url, local, from_, **read_options)
+            if labels is not None:
+                dataset = relabel(dataset, labels)
             try:
                 return write(
                     dataset,

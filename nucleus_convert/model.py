@@ -486,6 +486,11 @@ class MaterializedDataset:
     scenes: list[Scene]
     losses: LossReport = field(default_factory=LossReport)
 
+    @property
+    def length(self) -> int:
+        """How many items there are (as :attr:`Dataset.length`)."""
+        return len(self.items)
+
     def stream(self) -> Dataset:
         """A streaming view over the same items and scenes (cut into partitions by list
         slices)."""

@@ -96,6 +96,24 @@ __all__ = ["convert", "result_summary"]
     "paths every Dask worker sees. Needs the [dask] extra.",
 )
 @click.option(
+    "--map-labels",
+    "map_labels",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Rename or drop labels: YAML or JSON (old: new; null drops) or a two-column CSV "
+    "(old,new; an empty new drops). Several old names may share a new one; categories, "
+    "skeletons and taxonomies follow; counted in the loss report.",
+)
+@click.option(
+    "--keep-labels",
+    "keep_labels",
+    multiple=True,
+    metavar="A,B,...",
+    help="Keep only these labels (after --map-labels); the others are dropped and counted. "
+    "Repeatable.",
+)
+@click.option(
     "--report",
     "report_path",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -119,6 +137,8 @@ def convert(
     polygons_as_boxes: bool,
     workers: int | None,
     dask_address: str | None,
+    map_labels: Path | None,
+    keep_labels: tuple[str, ...],
     report_path: Path | None,
 ) -> None:
     """Convert SRC into DST (written whole or not at all)."""
@@ -143,6 +163,8 @@ def convert(
             on_progress=bar,
             workers=1 if workers is None else workers,
             dask=dask_address,
+            map_labels=map_labels,
+            keep_labels=_names(keep_labels),
         )
     elapsed = time.perf_counter() - start
     if report_path is not None:
@@ -182,6 +204,16 @@ def _print_outcome(result: api.WriteResult, elapsed: float) -> None:
     click.echo(
         f"wrote {result.path} ({result.format}): {result.summary.describe()} in {elapsed:.2f} s"
     )
+
+
+def _names(values: tuple[str, ...]) -> list[str] | None:
+    """``--keep-labels`` values (each a comma-separated list) as one list, or None."""
+    if not values:
+        return None
+    names = [n.strip() for value in values for n in value.split(",") if n.strip()]
+    if not names:
+        raise click.BadParameter("names no label", param_hint="'--keep-labels'")
+    return names
 
 
 def _shortcut_write_options(

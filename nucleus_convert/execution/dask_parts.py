@@ -26,6 +26,7 @@ from typing import Any
 
 from nucleus_convert.errors import FormatError
 from nucleus_convert.execution.partitions import PartRunner, run_part
+from nucleus_convert.transforms.labels import LabelMap, relabel
 
 __all__ = ["dask_client", "dask_runner", "part_count"]
 
@@ -77,8 +78,10 @@ def _task(
     k: int,
     n: int,
     part_dir: str,
+    labels: LabelMap | None = None,
 ) -> tuple[Any, ...]:  # pragma: no cover - runs on a Dask worker (its outcomes are tested)
-    """Read the source, write part ``k`` of ``n``; the outcome as :data:`PartRunner` says."""
+    """Read the source (and map its labels), write part ``k`` of ``n``; the outcome as
+    :data:`PartRunner` says."""
     from nucleus_convert.api import get_format, read
 
     folder = Path(part_dir)
@@ -86,6 +89,8 @@ def _task(
         shutil.rmtree(folder)
     try:
         dataset = read(src, from_, **read_options)
+        if labels is not None:
+            dataset = relabel(dataset, labels)
     except BaseException as exc:
         return ("error", exc)
     fmt = get_format(to)
@@ -99,8 +104,10 @@ def dask_runner(
     read_options: Mapping[str, Any],
     to: str,
     options: Mapping[str, Any],
+    labels: LabelMap | None = None,
 ) -> PartRunner:
-    """The :data:`PartRunner` that writes each part as a Dask task on ``client``."""
+    """The :data:`PartRunner` that writes each part as a Dask task on ``client`` (each task
+    applying ``labels`` to what it reads, as the caller did)."""
 
     def run(part_dirs: list[Path]) -> list[tuple[Any, ...]]:
         n = len(part_dirs)
@@ -116,6 +123,7 @@ def dask_runner(
                 k,
                 n,
                 str(part_dir),
+                labels,
                 key=f"nucleus-convert-part-{k}-{token}",
                 pure=False,
             )

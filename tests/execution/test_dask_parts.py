@@ -80,6 +80,17 @@ def test_parts_on_a_local_cluster_give_the_bytes_of_one_process(
     assert dask.report.to_json() == one.report.to_json()
 
 
+def test_each_task_maps_labels_as_one_process_does(tmp_path: Path, client: Any) -> None:
+    src = replicated_coco(tmp_path)
+    labels = {"car": "vehicle", "truck": "vehicle", "toothbrush": None}
+    one = nc.convert(src, tmp_path / "one", map_labels=labels)
+    dask = nc.convert(src, tmp_path / "dask", map_labels=labels, dask=client)
+    assert dask.partitions == 2
+    assert _tree(dask.path) == _tree(one.path)
+    assert dask.report.to_json() == one.report.to_json()
+    assert b'"car"' not in (tmp_path / "dask" / "annotations.jsonl").read_bytes()
+
+
 def test_an_error_in_a_task_is_the_error_of_one_process(tmp_path: Path, client: Any) -> None:
     src = replicated_coco(tmp_path, 5, _bad_bbox)
     with pytest.raises(InputError) as one:
