@@ -52,6 +52,8 @@ from nucleus_convert.model import (
 from nucleus_convert.options import choice, flag
 from nucleus_convert.registry import Format, Option, PartitionedWrite, Registrar, WriteSummary
 from nucleus_convert.transforms import LabelMap, load_label_map, relabel
+from nucleus_convert.transforms.merge import merge
+from nucleus_convert.transforms.split import SplitResult, split
 
 __all__ = [
     "ANNOTATION_KINDS",
@@ -91,6 +93,7 @@ __all__ = [
     "Segment",
     "Segmentation",
     "Skeleton",
+    "SplitResult",
     "Taxonomy",
     "Visibility",
     "WriteResult",
@@ -102,8 +105,10 @@ __all__ = [
     "get_format",
     "hookimpl",
     "load_label_map",
+    "merge",
     "partition_bounds",
     "read",
     "relabel",
+    "split",
     "write",
 ]

@@ -4,7 +4,8 @@ Errors that are about the input, the destination, a format or a plugin print one
 on stderr and exit with status 2, without a traceback. ``roundtrip`` exits with 1 when it lost
 something both formats can carry.
 
-One module per command (``convert_cmd``, ``formats_cmd``, ``check_cmd``), sharing the group
+One module per command or two (``convert_cmd``, ``formats_cmd``, ``check_cmd``,
+``datasets_cmd``), sharing the group
 and helpers of ``common``; importing them registers the commands on :data:`cli`.
 """
 
@@ -17,13 +18,13 @@ from types import FrameType
 
 import click
 
-from nucleus_convert.cli import check_cmd, convert_cmd, formats_cmd
+from nucleus_convert.cli import check_cmd, convert_cmd, datasets_cmd, formats_cmd
 from nucleus_convert.cli.common import EXIT_LOSS, EXIT_USAGE, cli
 from nucleus_convert.errors import NucleusConvertError
 
 __all__ = ["EXIT_LOSS", "EXIT_USAGE", "Terminated", "cli", "main"]
 
-_COMMANDS = (check_cmd, convert_cmd, formats_cmd)  # imported for their @cli.command
+_COMMANDS = (check_cmd, convert_cmd, datasets_cmd, formats_cmd)  # imported for their @cli.command
 
 
 class Terminated(BaseException):

@@ -1,5 +1,7 @@
-"""Transforms between a reader and a writer: label mapping and filtering
-(:mod:`.labels`, with the map files of :mod:`.label_files`)."""
+"""Transforms between readers and writers: label mapping and filtering (:mod:`.labels`, with
+the map files of :mod:`.label_files`), and, imported from their modules (they use the API,
+which uses this package), ``split`` (:mod:`.split`, :mod:`.split_plan`, :mod:`.fanout`) and
+``merge`` (:mod:`.merge`)."""
 
 from nucleus_convert.transforms.label_files import load_label_map
 from nucleus_convert.transforms.labels import LabelMap, relabel

@@ -38,7 +38,7 @@ from nucleus_convert.model import (
     Skeleton,
 )
 
-__all__ = ["LabelMap", "relabel"]
+__all__ = ["LabelMap", "annotation_labels", "relabel"]
 
 _A = TypeVar("_A", bound=Annotation)
 
@@ -215,6 +215,16 @@ class _Relabel:
     def _changed(self, ann: _A, example: str, **fields: Any) -> _A:
         self.report.changed(ann.kind, "label", reason="renamed by the label map", example=example)
         return replace(ann, **fields)
+
+
+def annotation_labels(ann: Annotation) -> list[str]:
+    """The labels an annotation carries: a multi-category's labels, a segmentation's segments'
+    labels, else its one label (none when empty)."""
+    if isinstance(ann, MultiCategory):
+        return list(ann.labels)
+    if isinstance(ann, Segmentation):
+        return [s.label for s in ann.segments]
+    return [ann.label] if ann.label else []
 
 
 def _names(names: list[str], labels: LabelMap) -> list[str]:
