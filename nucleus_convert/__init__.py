@@ -50,6 +50,7 @@ from nucleus_convert.model import (
     partition_bounds,
 )
 from nucleus_convert.options import choice, flag
+from nucleus_convert.preview import PreviewResult, preview
 from nucleus_convert.registry import Format, Option, PartitionedWrite, Registrar, WriteSummary
 from nucleus_convert.transforms import LabelMap, load_label_map, relabel
 from nucleus_convert.transforms.merge import merge
@@ -87,6 +88,7 @@ __all__ = [
     "PointCloudMedia",
     "Polygon",
     "Polyline",
+    "PreviewResult",
     "Registrar",
     "Scene",
     "SceneCategory",
@@ -107,6 +109,7 @@ __all__ = [
     "load_label_map",
     "merge",
     "partition_bounds",
+    "preview",
     "read",
     "relabel",
     "split",

@@ -5,7 +5,7 @@ on stderr and exit with status 2, without a traceback. ``roundtrip`` exits with 
 something both formats can carry.
 
 One module per command or two (``convert_cmd``, ``formats_cmd``, ``check_cmd``,
-``datasets_cmd``), sharing the group
+``datasets_cmd``, ``preview_cmd``), sharing the group
 and helpers of ``common``; importing them registers the commands on :data:`cli`.
 """
 
@@ -18,13 +18,19 @@ from types import FrameType
 
 import click
 
-from nucleus_convert.cli import check_cmd, convert_cmd, datasets_cmd, formats_cmd
+from nucleus_convert.cli import check_cmd, convert_cmd, datasets_cmd, formats_cmd, preview_cmd
 from nucleus_convert.cli.common import EXIT_LOSS, EXIT_USAGE, cli
 from nucleus_convert.errors import NucleusConvertError
 
 __all__ = ["EXIT_LOSS", "EXIT_USAGE", "Terminated", "cli", "main"]
 
-_COMMANDS = (check_cmd, convert_cmd, datasets_cmd, formats_cmd)  # imported for their @cli.command
+_COMMANDS = (
+    check_cmd,
+    convert_cmd,
+    datasets_cmd,
+    formats_cmd,
+    preview_cmd,
+)  # imported for their @cli.command
 
 
 class Terminated(BaseException):
