@@ -44,7 +44,7 @@ def test_formats_name_json_lists_options_and_examples_for_scripts() -> None:
         "default": "raise",
         "help": "raise (default) or skip malformed records",
     }
-    assert [o["name"] for o in data["write_options"]] == ["content"]
+    assert [o["name"] for o in data["write_options"]] == ["content", "task"]
     assert data["examples"] == [
         "nucleus-convert convert SRC OUT --from coco --to nucleus",
         "nucleus-convert convert BUNDLE OUT --from nucleus --to coco",

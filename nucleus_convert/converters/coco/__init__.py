@@ -1,6 +1,7 @@
 """The ``coco`` format: COCO JSON (instances, keypoints, labels, captions, panoptic, results).
 
-Reading is :mod:`.read`, writing :mod:`.write`; this module declares the format and
+Reading is :mod:`.read`, writing :mod:`.write` (instances, results) and
+:mod:`.panoptic_write` (panoptic, writer option ``task``); this module declares the format and
 registers it through the plugin hook, as any third-party format would.
 """
 
@@ -8,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nucleus_convert.converters.coco.panoptic_layout import TASKS
 from nucleus_convert.converters.coco.partitioned import COCO_PARTITIONS
-from nucleus_convert.converters.coco.read import read_coco
-from nucleus_convert.converters.coco.write import write_coco
+from nucleus_convert.converters.coco.tasks import read_coco_source, write_coco_task
 from nucleus_convert.hookspecs import hookimpl
 from nucleus_convert.options import choice
 from nucleus_convert.registry import Format, Option, Registrar
@@ -23,7 +24,10 @@ _HEAD = 8192
 
 
 def detect(path: Path) -> bool:
-    """A ``.json`` file that starts like a COCO dataset object or a COCO results list."""
+    """A ``.json`` file that starts like a COCO dataset object or a COCO results list, or a
+    folder holding such a file named after it (the panoptic writer's layout)."""
+    if path.is_dir():
+        path = path / f"{path.name}.json"
     if path.suffix.lower() != ".json" or not path.is_file():
         return False
     try:
@@ -47,8 +51,8 @@ FORMAT = Format(
     extensions=(".json",),
     kinds=frozenset({"box", "polygon", "instance_mask", "keypoints", "category"}),
     detect=detect,
-    read=read_coco,
-    write=write_coco,
+    read=read_coco_source,
+    write=write_coco_task,
     partitions=COCO_PARTITIONS,
     read_options=(
         Option(
@@ -71,8 +75,17 @@ FORMAT = Format(
     write_options=(
         Option(
             "content",
-            "auto (ground truth if any, else predictions), annotations or predictions",
+            "auto (ground truth if any, else predictions; panoptic output: ground truth), "
+            "annotations or predictions",
             choice("auto", "annotations", "predictions"),
+            "auto",
+        ),
+        Option(
+            "task",
+            "auto (panoptic when the dataset was read from a COCO panoptic file, else "
+            "instances), instances (objects, keypoints, captions or results: see content) or "
+            "panoptic (a folder DST holding DST.json and DST/ with one RGB PNG per image)",
+            choice(*TASKS),
             "auto",
         ),
     ),

@@ -17,7 +17,7 @@ from nucleus_convert.loss import LossReport
 from nucleus_convert.model import Header
 from nucleus_convert.toolkit.losses import Carries
 
-__all__ = ["CARRIES", "count_header"]
+__all__ = ["CARRIES", "PANOPTIC_CARRIES", "count_header"]
 
 _COMMON = ("label", "id", "group_id", "attributes", "score")
 
@@ -62,17 +62,62 @@ CARRIES = Carries.of(
 )
 
 
-def count_header(header: Header, report: LossReport) -> None:
-    """Count what COCO cannot keep of the dataset header.
+_PANOPTIC_KINDS = ("segmentation", "instance_mask", "polygon")
+
+PANOPTIC_CARRIES = Carries.of(
+    "COCO panoptic",
+    {
+        # one PNG and one segments_info list per image; the id is read back as panoptic-<image
+        # id> and its extra["coco_panoptic"] (the record's other keys) is written: both are
+        # counted by the writer
+        "segmentation": {"mask", "segments"},
+        # each becomes one segment of the PNG (reported as approximated)
+        "instance_mask": {"label", "rle", "attributes"},
+        "polygon": {"label", "points", "attributes"},
+        "item": {"reference_id", "media", "metadata", "annotations"},
+        "header": {"categories"},
+    },
+    reasons={
+        **{
+            (kind, "*"): "COCO panoptic holds one segment per pixel: no boxes, keypoints, image "
+            "labels or other annotations"
+            for kind in ("box", "keypoints", "category", "polyline", "multicategory", "cuboid")
+        },
+        **{
+            (kind, field): f"a COCO panoptic segment has no {field.replace('_', ' ')}"
+            for kind in _PANOPTIC_KINDS
+            for field in ("track_id", "group_id", "score", "class_pdf", "id")
+        },
+        **{
+            (kind, "extra"): "another format's own fields have no place in COCO panoptic"
+            for kind in _PANOPTIC_KINDS
+        },
+        ("segmentation", "label"): "a COCO panoptic annotation has no label of its own",
+        ("segmentation", "attributes"): "a COCO panoptic annotation has no attributes of its "
+        "own (its segments do)",
+        ("item", "camera"): "COCO images have no camera parameters",
+        ("item", "extra"): "another format's own item fields have no place in COCO",
+        ("header", "skeletons"): "COCO panoptic categories have no keypoints",
+        ("header", "taxonomies"): "COCO has no taxonomies",
+        ("header", "extra"): "COCO keeps only what was read from COCO (header.extra['coco'])",
+    },
+    no_kind_reason="COCO panoptic has no {kind} annotations",
+)
+"""What a COCO panoptic file (:mod:`.panoptic_write`) keeps of each model record."""
+
+
+def count_header(header: Header, report: LossReport, carries: Carries = CARRIES) -> None:
+    """Count what COCO (or, with :data:`PANOPTIC_CARRIES`, COCO panoptic) cannot keep of the
+    dataset header.
 
     ``extra`` is COCO's only under the ``coco`` key (info, licenses, other top-level keys
     read from COCO); any other key holding a value is counted once as ``(header, extra)``.
     """
     from nucleus_convert.toolkit.losses import FieldLedger, holds_value
 
-    FieldLedger(report, CARRIES).fields(header, "header", handled={"extra"})
+    FieldLedger(report, carries).fields(header, "header", handled={"extra"})
     others = [k for k, v in header.extra.items() if k != "coco" and holds_value(v)]
     if others:
         report.dropped(
-            "header", "extra", reason=CARRIES.reason("header", "extra"), example=", ".join(others)
+            "header", "extra", reason=carries.reason("header", "extra"), example=", ".join(others)
         )

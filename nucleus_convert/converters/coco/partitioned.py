@@ -10,7 +10,8 @@ order after the largest id, as :class:`~.records.Ids` does in one process. A rec
 its image and category by the record itself until the file is written, so a part's records
 are re-pointed to the merge's category records, by name. One process would have seen what
 crosses parts: a source id claimed in two parts (one process would have renumbered the later
-one, so the merge declines and one process writes).
+one, so the merge declines and one process writes). Panoptic output (writer option ``task``)
+has parts of its own: :mod:`.panoptic_parts`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from nucleus_convert.converters.coco.carries import count_header
+from nucleus_convert.converters.coco.panoptic_layout import chosen_task
+from nucleus_convert.converters.coco.panoptic_parts import (
+    merge_panoptic_parts,
+    write_panoptic_part,
+)
 from nucleus_convert.converters.coco.write import CocoWriter
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import Dataset, Header, Scene
@@ -31,7 +37,10 @@ __all__ = ["COCO_PARTITIONS", "merge_parts", "write_part"]
 def write_part(
     dataset: Dataset, dst: Path, options: Mapping[str, Any], report: LossReport
 ) -> dict[str, Any]:
-    """Turn one partition's items into COCO records; nothing is written to ``dst``."""
+    """Turn one partition's items into COCO records; nothing is written to ``dst`` (but the
+    PNGs of panoptic output)."""
+    if chosen_task(options, dataset.header) == "panoptic":
+        return write_panoptic_part(dataset, dst, options, report)
     writer = CocoWriter(options, report)
     writer.declare(dataset.header)
     declared = list(writer.categories)
@@ -97,6 +106,8 @@ def merge_parts(
 ) -> WriteSummary | None:
     """Write the COCO file of all parts at ``dst``; ``None`` when a source id is claimed in
     two parts (see the module docstring)."""
+    if chosen_task(options, header) == "panoptic":
+        return merge_panoptic_parts(states, part_dirs, dst, header, scenes, options, report)
     writer = CocoWriter(options, report)
     # The categories one process declares before any item: the header's as the parts saw it
     # (the reader may have added others while streaming; those are made on first use).

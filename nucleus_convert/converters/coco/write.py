@@ -11,7 +11,8 @@ from pixels are compressed unless the segment says its source was uncompressed.
 
 Ground truth goes to an instances file. Predictions go to a results file (a bare list, as the
 COCO evaluation expects): by default when the dataset holds only predictions, or always with
-writer option ``content=predictions``.
+writer option ``content=predictions``. COCO panoptic output (writer option ``task``) is
+:mod:`.panoptic_write`'s.
 """
 
 from __future__ import annotations
@@ -123,7 +124,9 @@ class CocoWriter:
 
     # ------------------------------------------------------------------ items
 
-    def _image(self, item: Item) -> dict[str, Any]:
+    def image_record(self, item: Item) -> dict[str, Any]:
+        """The ``images`` record of an image item (its id claimed; an item without a known
+        size is listed in ``unsized``); metadata keys that are COCO image fields are counted."""
         md = item.metadata
         rec: dict[str, Any] = {}
         wanted = md.get("coco_image_id")
@@ -161,7 +164,7 @@ class CocoWriter:
                 self.report.dropped(ann.kind, reason=_NOT_AN_IMAGE, example=where)
             return
         self.ledger.fields(item, where)
-        image = self._image(item)
+        image = self.image_record(item)
         self.images.append(image)
         self.summary.add("images")
         for cap in item.metadata.get(CAPTIONS_KEY) or []:
