@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from nucleus_convert._version import __version__
 from nucleus_convert.api import WriteResult, convert, get_format, read, write
 from nucleus_convert.errors import (
@@ -50,11 +52,26 @@ from nucleus_convert.model import (
     partition_bounds,
 )
 from nucleus_convert.options import choice, flag
-from nucleus_convert.preview import PreviewResult, preview
 from nucleus_convert.registry import Format, Option, PartitionedWrite, Registrar, WriteSummary
 from nucleus_convert.transforms import LabelMap, load_label_map, relabel
 from nucleus_convert.transforms.merge import merge
 from nucleus_convert.transforms.split import SplitResult, split
+
+if TYPE_CHECKING:
+    from nucleus_convert.drawing import PreviewResult, preview
+
+_LAZY = {"preview", "PreviewResult"}
+"""Loaded on first use: drawing needs numpy and Pillow, which ``import nucleus_convert``
+(and a plugin importing the toolkit) should not pay for."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from nucleus_convert import drawing
+
+        return getattr(drawing, name)
+    raise AttributeError(f"module 'nucleus_convert' has no attribute {name!r}")
+
 
 __all__ = [
     "ANNOTATION_KINDS",

@@ -1,5 +1,5 @@
 """Make the README's preview images: one item of each built-in format's fixture, drawn by
-``nucleus_convert.preview``, as ``docs/previews/<format>.png``.
+``nucleus_convert.drawing``, as ``docs/previews/<format>.png``.
 
 Run from the project root: ``.venv/bin/python docs/previews/make_previews.py`` (or give
 another output folder as the only argument). Pictures are at most 640 pixels on their longer
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from nucleus_convert.preview import preview
+from nucleus_convert.drawing import preview
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"

@@ -1,6 +1,6 @@
 """``nucleus-convert preview``: draw a dataset's items (one PNG each) and a contact sheet, to
 look at a source, or at a Nucleus bundle before it is uploaded
-(:func:`nucleus_convert.preview.preview`)."""
+(:func:`nucleus_convert.drawing.preview`)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import click
 
 from nucleus_convert.cli.common import PathOrUrl, cli, echo_json, parse_kv
-from nucleus_convert.preview import preview as make_previews
-from nucleus_convert.preview.render import DEFAULT_MAX_SIZE
-from nucleus_convert.preview.run import MIN_MAX_SIZE
+from nucleus_convert.drawing import preview as make_previews
+from nucleus_convert.drawing.render import DEFAULT_MAX_SIZE
+from nucleus_convert.drawing.run import MIN_MAX_SIZE
 from nucleus_convert.toolkit.limits import parse_max_pixels
 
 __all__ = ["preview"]

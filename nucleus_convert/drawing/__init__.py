@@ -22,8 +22,8 @@ view), ``caption`` (the strip under a preview), ``sheet`` (the contact sheet), `
 
 from __future__ import annotations
 
-from nucleus_convert.preview.colours import label_colour
-from nucleus_convert.preview.run import (
+from nucleus_convert.drawing.colours import label_colour
+from nucleus_convert.drawing.run import (
     SHEET_NAME,
     ItemPreview,
     PreviewResult,

@@ -23,14 +23,14 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from nucleus_convert.drawing.canvas import Canvas, Tag
+from nucleus_convert.drawing.colours import label_colour
+from nucleus_convert.drawing.draw2d import tag_text
+from nucleus_convert.drawing.text import printable
 from nucleus_convert.errors import InputError
 from nucleus_convert.geometry import rle as rle_utils
 from nucleus_convert.geometry.masks import read_index_png
 from nucleus_convert.model import Annotation, InstanceMask, Segmentation
-from nucleus_convert.preview.canvas import Canvas, Tag
-from nucleus_convert.preview.colours import label_colour
-from nucleus_convert.preview.draw2d import tag_text
-from nucleus_convert.preview.text import printable
 from nucleus_convert.toolkit.files import is_remote
 
 __all__ = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from nucleus_convert.preview.caption import MAX_LINES, NOTE_COLOUR, with_caption, wrap_line
-from nucleus_convert.preview.text import font, text_box
+from nucleus_convert.drawing.caption import MAX_LINES, NOTE_COLOUR, with_caption, wrap_line
+from nucleus_convert.drawing.text import font, text_box
 
 
 def test_the_picture_is_copied_unchanged_above_the_strip() -> None:

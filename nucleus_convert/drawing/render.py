@@ -3,9 +3,9 @@ a bird's-eye view with its cuboids; then the caption strip under it.
 
 Conventions are those of the model (2D: continuous pixels, origin at the top-left corner of
 the top-left pixel, y down; 3D: right-handed, z up, metres), drawn as
-:mod:`~nucleus_convert.preview.canvas` (images) and :mod:`~nucleus_convert.preview.bev`
+:mod:`~nucleus_convert.drawing.canvas` (images) and :mod:`~nucleus_convert.drawing.bev`
 (point clouds) say, each label in its own colour
-(:func:`~nucleus_convert.preview.colours.label_colour`). What cannot be drawn in a view is
+(:func:`~nucleus_convert.drawing.colours.label_colour`). What cannot be drawn in a view is
 never dropped silently: it is listed in the caption (categories) or counted in a note.
 """
 
@@ -17,6 +17,11 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
+from nucleus_convert.drawing.bev import render_bev
+from nucleus_convert.drawing.canvas import item_canvas
+from nucleus_convert.drawing.caption import with_caption
+from nucleus_convert.drawing.draw2d import draw_shapes, draw_tags
+from nucleus_convert.drawing.masks import draw_masks
 from nucleus_convert.model import (
     Annotation,
     Header,
@@ -25,11 +30,6 @@ from nucleus_convert.model import (
     MultiCategory,
     PointCloudMedia,
 )
-from nucleus_convert.preview.bev import render_bev
-from nucleus_convert.preview.canvas import item_canvas
-from nucleus_convert.preview.caption import with_caption
-from nucleus_convert.preview.draw2d import draw_shapes, draw_tags
-from nucleus_convert.preview.masks import draw_masks
 
 __all__ = [
     "BEV_KINDS",

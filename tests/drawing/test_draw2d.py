@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from preview.preview_helpers import (
+from drawing.preview_helpers import (
     along,
     changed_near,
     gradient,
@@ -15,6 +15,8 @@ from preview.preview_helpers import (
     preview_items,
 )
 
+from nucleus_convert.drawing.colours import label_colour
+from nucleus_convert.drawing.draw2d import tag_text
 from nucleus_convert.model import (
     Box,
     Category,
@@ -26,8 +28,6 @@ from nucleus_convert.model import (
     Skeleton,
     Visibility,
 )
-from nucleus_convert.preview.colours import label_colour
-from nucleus_convert.preview.draw2d import tag_text
 
 SOURCE = gradient(400, 300)
 

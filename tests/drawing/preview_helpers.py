@@ -15,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from nucleus_convert.drawing import ItemPreview, preview_dataset
 from nucleus_convert.model import Dataset, Header, ImageMedia, Item
-from nucleus_convert.preview import ItemPreview, preview_dataset
 
 Array = npt.NDArray[np.uint8]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nucleus_convert.drawing.render import Settings, category_lines, render_item
 from nucleus_convert.model import (
     Box,
     Cuboid,
@@ -12,7 +13,6 @@ from nucleus_convert.model import (
     MultiCategory,
     PointCloudMedia,
 )
-from nucleus_convert.preview.render import Settings, category_lines, render_item
 
 
 def test_categories_are_listed_for_the_caption() -> None:

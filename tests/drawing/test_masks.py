@@ -8,14 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from preview.preview_helpers import gradient, image_item, preview_items
+from drawing.preview_helpers import gradient, image_item, preview_items
 
+from nucleus_convert.drawing.colours import label_colour
+from nucleus_convert.drawing.masks import MASK_ALPHA, hatch, resample_nearest
 from nucleus_convert.errors import InputError
 from nucleus_convert.geometry.masks import write_index_png
 from nucleus_convert.geometry.rle import encode
 from nucleus_convert.model import InstanceMask, MaskRef, Segment, Segmentation
-from nucleus_convert.preview.colours import label_colour
-from nucleus_convert.preview.masks import MASK_ALPHA, hatch, resample_nearest
 
 SOURCE = gradient(400, 300)
 

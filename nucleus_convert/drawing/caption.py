@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from PIL import Image, ImageDraw
 
-from nucleus_convert.preview.colours import FOOTER, FOOTER_TEXT, RGB
-from nucleus_convert.preview.text import Font, font, printable, text_box
+from nucleus_convert.drawing.colours import FOOTER, FOOTER_TEXT, RGB
+from nucleus_convert.drawing.text import Font, font, printable, text_box
 
 __all__ = ["MAX_LINES", "NOTE_COLOUR", "fit_line", "with_caption", "wrap_line"]
 

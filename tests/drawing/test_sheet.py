@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from nucleus_convert.preview.colours import BACKGROUND
-from nucleus_convert.preview.sheet import CELL, COLUMNS, ContactSheet
+from nucleus_convert.drawing.colours import BACKGROUND
+from nucleus_convert.drawing.sheet import CELL, COLUMNS, ContactSheet
 
 
 def _picture(colour: tuple[int, int, int], size: tuple[int, int] = (400, 300)) -> Image.Image:

@@ -7,18 +7,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from drawing.preview_helpers import gradient
 from PIL import Image
-from preview.preview_helpers import gradient
 
-from nucleus_convert.errors import InputError
-from nucleus_convert.model import Box, ImageMedia, InstanceMask, Item, PointCloudMedia
-from nucleus_convert.preview.canvas import (
+from nucleus_convert.drawing.canvas import (
     DEFAULT_SIZE,
     annotation_extent,
     item_canvas,
     render_scale,
 )
-from nucleus_convert.preview.colours import BLANK
+from nucleus_convert.drawing.colours import BLANK
+from nucleus_convert.errors import InputError
+from nucleus_convert.model import Box, ImageMedia, InstanceMask, Item, PointCloudMedia
 
 
 def test_small_images_grow_by_a_whole_factor_and_large_ones_shrink_to_fit() -> None:

@@ -14,7 +14,7 @@ than letters, digits, ``.``, ``_``, ``-`` replaced, a short hash where a name ch
 clashes) and confined under ``out`` (:func:`~nucleus_convert.toolkit.paths.confined`); the
 contact sheet is ``contact_sheet.png``, a name no item can take.
 
-Drawing conventions are those of :mod:`nucleus_convert.preview.render`.
+Drawing conventions are those of :mod:`nucleus_convert.drawing.render`.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from typing import Any
 from PIL import Image
 
 from nucleus_convert import api
+from nucleus_convert.drawing.render import DEFAULT_MAX_SIZE, Settings, render_item
+from nucleus_convert.drawing.sheet import ContactSheet
 from nucleus_convert.errors import DestinationError, InputError
 from nucleus_convert.model import Dataset, Item, ItemStream
 from nucleus_convert.plugins import get_registry
-from nucleus_convert.preview.render import DEFAULT_MAX_SIZE, Settings, render_item
-from nucleus_convert.preview.sheet import ContactSheet
 from nucleus_convert.remote import is_url, local_path
 from nucleus_convert.toolkit.destination import atomic_destination
 from nucleus_convert.toolkit.files import SafeNames

@@ -12,9 +12,9 @@ import math
 
 from PIL import Image, ImageDraw
 
-from nucleus_convert.preview.caption import NOTE_COLOUR, fit_line
-from nucleus_convert.preview.colours import BACKGROUND, RGB
-from nucleus_convert.preview.text import font, text_box
+from nucleus_convert.drawing.caption import NOTE_COLOUR, fit_line
+from nucleus_convert.drawing.colours import BACKGROUND, RGB
+from nucleus_convert.drawing.text import font, text_box
 
 __all__ = ["CELL", "COLUMNS", "MAX_THUMBNAILS", "ContactSheet"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from nucleus_convert.preview.text import TagLayout, font, printable
+from nucleus_convert.drawing.text import TagLayout, font, printable
 
 
 def test_untrusted_text_becomes_one_short_drawable_line() -> None:

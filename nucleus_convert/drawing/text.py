@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from PIL import ImageDraw, ImageFont
 
-from nucleus_convert.preview.colours import RGB, text_colour
+from nucleus_convert.drawing.colours import RGB, text_colour
 
 __all__ = ["Font", "TagLayout", "font", "printable", "text_box"]
 

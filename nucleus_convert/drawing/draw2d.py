@@ -2,8 +2,8 @@
 
 Conventions: geometry is in the model's continuous pixel coordinates (origin at the top-left
 corner of the top-left pixel, x right, y down), placed on the picture by
-:meth:`~nucleus_convert.preview.canvas.Canvas.at`. Each annotation is drawn in its label's
-colour (:func:`~nucleus_convert.preview.colours.label_colour`): outlines opaque, polygon
+:meth:`~nucleus_convert.drawing.canvas.Canvas.at`. Each annotation is drawn in its label's
+colour (:func:`~nucleus_convert.drawing.colours.label_colour`): outlines opaque, polygon
 interiors translucent; a prediction's lines are dashed and its tag carries its score. Tags
 (label, ``#track id``, score) are queued on the canvas and drawn over every shape at the end
 (:func:`draw_tags`).
@@ -16,6 +16,10 @@ from collections.abc import Mapping, Sequence
 
 from PIL import Image, ImageDraw
 
+from nucleus_convert.drawing.canvas import Canvas, Tag
+from nucleus_convert.drawing.colours import label_colour
+from nucleus_convert.drawing.strokes import Point, clip_polygon, draw_path
+from nucleus_convert.drawing.text import TagLayout
 from nucleus_convert.model import (
     Annotation,
     Box,
@@ -25,10 +29,6 @@ from nucleus_convert.model import (
     Skeleton,
     Visibility,
 )
-from nucleus_convert.preview.canvas import Canvas, Tag
-from nucleus_convert.preview.colours import label_colour
-from nucleus_convert.preview.strokes import Point, clip_polygon, draw_path
-from nucleus_convert.preview.text import TagLayout
 
 __all__ = ["FILL_ALPHA", "draw_shapes", "draw_tags", "tag_text"]
 
@@ -152,7 +152,7 @@ def _queue_tag(canvas: Canvas, ann: Annotation, anchor: Point) -> None:
 
 def draw_tags(canvas: Canvas) -> None:
     """Draw the queued tags, in order, over everything else, not covering one another
-    (:class:`~nucleus_convert.preview.text.TagLayout`)."""
+    (:class:`~nucleus_convert.drawing.text.TagLayout`)."""
     layout = TagLayout(ImageDraw.Draw(canvas.image), canvas.size, canvas.face)
     for tag in canvas.tags:
         layout.draw(tag.anchor, tag.text, tag.colour)

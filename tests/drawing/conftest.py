@@ -6,8 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from drawing.preview_helpers import gradient
 from PIL import Image
-from preview.preview_helpers import gradient
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from nucleus_convert.drawing.colours import BLANK, BLANK_MARK
+from nucleus_convert.drawing.text import Font, font, printable, text_box
 from nucleus_convert.model import (
     Box,
     ImageMedia,
@@ -34,8 +36,6 @@ from nucleus_convert.model import (
     Polyline,
     Segmentation,
 )
-from nucleus_convert.preview.colours import BLANK, BLANK_MARK
-from nucleus_convert.preview.text import Font, font, printable, text_box
 from nucleus_convert.toolkit.files import is_remote
 from nucleus_convert.toolkit.images import regular_local_file
 from nucleus_convert.toolkit.limits import open_image

@@ -26,11 +26,11 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw
 
+from nucleus_convert.drawing.colours import BEV_BACKGROUND, BEV_GRID, label_colour
+from nucleus_convert.drawing.draw2d import tag_text
+from nucleus_convert.drawing.strokes import Point, draw_path
+from nucleus_convert.drawing.text import TagLayout, font, printable
 from nucleus_convert.model import Cuboid, Item, PointCloudMedia
-from nucleus_convert.preview.colours import BEV_BACKGROUND, BEV_GRID, label_colour
-from nucleus_convert.preview.draw2d import tag_text
-from nucleus_convert.preview.strokes import Point, draw_path
-from nucleus_convert.preview.text import TagLayout, font, printable
 from nucleus_convert.toolkit.files import is_remote
 
 __all__ = ["VIEW_LIMIT", "Bev", "BevFrame", "footprint", "render_bev", "view_frame"]

@@ -2,7 +2,7 @@
 
 Coordinates here are Pillow drawing coordinates, already scaled: ``(0, 0)`` is the *centre*
 of the top-left pixel (ImageDraw's convention), x to the right, y down. Callers turn model
-coordinates into these (:meth:`nucleus_convert.preview.canvas.Canvas.at`).
+coordinates into these (:meth:`nucleus_convert.drawing.canvas.Canvas.at`).
 
 Every segment is clipped to the picture (plus a margin) before it is drawn or cut into
 dashes, so a vertex a million pixels away costs no more than one on the picture, and a
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from PIL import ImageDraw
 
-from nucleus_convert.preview.colours import RGB
+from nucleus_convert.drawing.colours import RGB
 
 __all__ = ["Point", "clip_polygon", "clip_segment", "dash_segments", "draw_path"]
 

@@ -7,11 +7,11 @@ import math
 from pathlib import Path
 
 import numpy as np
-from preview.preview_helpers import preview_items
+from drawing.preview_helpers import preview_items
 
+from nucleus_convert.drawing.bev import footprint, render_bev, view_frame
+from nucleus_convert.drawing.colours import BEV_BACKGROUND, label_colour
 from nucleus_convert.model import Box, Cuboid, Item, PointCloudMedia
-from nucleus_convert.preview.bev import footprint, render_bev, view_frame
-from nucleus_convert.preview.colours import BEV_BACKGROUND, label_colour
 
 POINTS = np.array(
     [[20.0, 0.0, 0.0, 1.0], [0.0, 10.0, 0.0, 1.0], [-5.0, -10.0, 0.0, 0.5]], dtype=np.float32

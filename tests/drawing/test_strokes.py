@@ -8,7 +8,7 @@ import time
 import numpy as np
 from PIL import Image, ImageDraw
 
-from nucleus_convert.preview.strokes import clip_polygon, clip_segment, dash_segments, draw_path
+from nucleus_convert.drawing.strokes import clip_polygon, clip_segment, dash_segments, draw_path
 
 
 def test_a_segment_is_cut_to_the_picture_and_one_outside_is_dropped() -> None:

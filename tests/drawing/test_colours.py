@@ -6,7 +6,7 @@ import colorsys
 import subprocess
 import sys
 
-from nucleus_convert.preview.colours import BLANK, label_colour, text_colour
+from nucleus_convert.drawing.colours import BLANK, label_colour, text_colour
 
 LABELS = ["car", "person", "Car", "", "ünïcødé", "a/b", "x" * 300, "\ud800lone"]
 
@@ -20,7 +20,7 @@ def test_a_label_has_one_colour_whatever_the_order_labels_are_met_in() -> None:
 
 def test_colours_are_the_same_in_another_process_with_another_hash_seed() -> None:
     code = (
-        "from nucleus_convert.preview.colours import label_colour;"
+        "from nucleus_convert.drawing.colours import label_colour;"
         "print([label_colour(l) for l in ['car', 'person', 'truck', 'ünïcødé']])"
     )
     outputs = {

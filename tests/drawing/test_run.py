@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from drawing.preview_helpers import image_item, read_png
 from paths import FIXTURES
-from preview.preview_helpers import image_item, read_png
 
 from nucleus_convert import api
+from nucleus_convert.drawing import SHEET_NAME, label_colour, preview, preview_dataset
 from nucleus_convert.errors import DestinationError, InputError
 from nucleus_convert.model import Box, Dataset, ImageMedia, Item
-from nucleus_convert.preview import SHEET_NAME, label_colour, preview, preview_dataset
 
 BUILTIN = [
     ("coco", FIXTURES / "coco" / "instances_demo.json", None, 6),
@@ -155,7 +155,7 @@ def _digests(folder: Path) -> dict[str, str]:
 
 def test_two_runs_in_two_processes_give_the_same_bytes(tmp_path: Path) -> None:
     code = (
-        "import sys; from nucleus_convert.preview import preview;preview(sys.argv[1], sys.argv[2])"
+        "import sys; from nucleus_convert.drawing import preview;preview(sys.argv[1], sys.argv[2])"
     )
     for i, seed in enumerate(("1", "2")):
         subprocess.run(
