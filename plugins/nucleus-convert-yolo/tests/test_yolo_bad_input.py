@@ -67,12 +67,12 @@ def test_listed_image_missing(tmp_path: Path) -> None:
     [
         ("train: images/train\nnames: [a, b]\nnc: 3\n", 3, "nc is 3 but names lists 2 classes"),
         (
-            "train: images/train\nnames: [person]\nkpt_shape: [17, 3]\n",
+            "train: images/train\nnames: [person]\nkpt_shape: [17, 4]\n",
             3,
-            "pose dataset",
+            "kpt_shape must be [K, D]",
         ),
         ("train: images/train\nnames: [a, b\nnc: 2\n", 3, "not valid YAML"),
-        ("train: images/train\nnames:\n  0: a\n  2: b\n", 2, "class indexes 0..1"),
+        ("train: images/train\nnames:\n  0: a\n  -2: b\n", 2, "the class indexes (integers 0.."),
         ("train: images/nope\nnames: [a]\n", 1, "'images/nope' not found"),
         ("train: images/train\nnames: [a, a]\n", 2, "same name"),
     ],
@@ -154,5 +154,5 @@ def test_bad_option_values(tmp_path: Path) -> None:
     src = ultralytics(tmp_path / "src", {"img": ""})
     with pytest.raises(nc.FormatError, match="expected one of raise, skip"):
         nc.read(src, "yolo", on_error="ignore")
-    with pytest.raises(nc.FormatError, match="expected one of auto, detect, segment"):
-        nc.convert(src, tmp_path / "out", to="yolo", write_options={"task": "pose"})
+    with pytest.raises(nc.FormatError, match="expected one of auto, detect, segment, obb, pose"):
+        nc.convert(src, tmp_path / "out", to="yolo", write_options={"task": "keypoints"})

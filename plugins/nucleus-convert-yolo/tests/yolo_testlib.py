@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -14,6 +18,10 @@ SEGMENT = DATA / "segment"
 DARKNET = DATA / "darknet"
 PLAIN = DATA / "plain"
 EXIF = DATA / "exif"
+OBB = DATA / "obb"
+POSE = DATA / "pose"
+POSE2D = DATA / "pose2d"
+REAL = DATA / "real"
 
 
 def png(path: Path, width: int, height: int) -> Path:
@@ -44,3 +52,17 @@ def ultralytics(
 def items(src: Path, **options: object) -> dict[str, nc.Item]:
     """Every item of a yolo dataset by reference id."""
     return {i.reference_id: i for i in nc.read(src, "yolo", **options).items}
+
+
+def nucleus_roundtrip(src: Path) -> dict[str, Any]:
+    """``nucleus-convert roundtrip SRC --via nucleus --tolerance 0 --json``: the CLI runs
+    ``nucleus_convert.roundtrip.roundtrip`` (YOLO -> Nucleus bundle -> YOLO -> compare), which
+    a plugin's tests reach through the public command line. Adds ``kept``: the kept count of
+    each ``(kind, field)`` row, so a test can see that a field was compared at all."""
+    command = [sys.executable, "-m", "nucleus_convert.cli", "roundtrip", str(src)]
+    command += ["--via", "nucleus", "--tolerance", "0", "--json"]
+    run = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert run.returncode in (0, 1), run.stderr
+    result: dict[str, Any] = json.loads(run.stdout)
+    result["kept"] = {(row["kind"], row["field"]): row["kept"] for row in result["report"]}
+    return result

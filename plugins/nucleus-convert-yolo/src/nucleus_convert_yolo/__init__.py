@@ -1,5 +1,6 @@
 """YOLO labels (Ultralytics ``data.yaml``, Darknet/CVAT ``obj.data``, plain folders) for
-nucleus-convert, with exact coordinates.
+nucleus-convert, with exact coordinates: detection boxes, segmentation polygons, oriented boxes
+(as 4-point polygons) and pose keypoints (a box and keypoints sharing a group).
 
 Install it beside nucleus-convert and the format ``yolo`` appears::
 

@@ -1,9 +1,12 @@
-"""Class indexes of a written YOLO dataset, and what the header loses on the way.
+"""Class indexes of a written YOLO dataset, and what the header's categories lose on the way.
 
-Conventions: when the header's categories carry integer ``source_id`` forming exactly
-``0..N-1`` (a YOLO source) with distinct names, those indexes are kept; otherwise classes are
-numbered densely in header order. Labels used by annotations but absent from the header (or
-added to it by a streaming reader while writing) are appended in order of first use.
+Conventions: the header's categories keep their integer ``source_id`` as class indexes when
+those are distinct and ``>= 0`` with distinct names, and either exactly ``0..N-1`` or the
+header comes from a YOLO source (``header.source["format"] == "yolo"``: a dataset YAML may leave
+gaps, ``{0: a, 5: b}``); otherwise classes are numbered densely in header order (COCO's 1..90
+ids are not YOLO indexes). Labels used by annotations but absent from the header (or added to
+it by a streaming reader while writing) are appended in order of first use, after the largest
+index so far.
 """
 
 from __future__ import annotations
@@ -19,23 +22,29 @@ def _yolo_indexes(header: Header) -> bool:
     cats = header.categories
     ids = [c.source_id for c in cats]
     names = [c.name for c in cats]
-    int_ids = [i for i in ids if type(i) is int]
-    return (
-        bool(cats)
-        and len(int_ids) == len(ids)
-        and sorted(int_ids) == list(range(len(ids)))
-        and len(set(names)) == len(names)
-    )
+    int_ids = [i for i in ids if type(i) is int and i >= 0]
+    if not cats or len(int_ids) != len(ids) or len(set(names)) != len(names):
+        return False
+    if len(set(int_ids)) != len(int_ids):
+        return False
+    return sorted(int_ids) == list(range(len(ids))) or header.source.get("format") == "yolo"
 
 
 class Classes:
-    """Label -> class index, growing as labels are met; counts the header's losses once."""
+    """Label -> class index, growing as labels are met; counts the header's losses once
+    (skeletons and extra are the writer's: :mod:`.yaml_out`)."""
 
     def __init__(self, header: Header, report: LossReport) -> None:
         self.header = header
         self.index: dict[str, int] = {}
         self.indexed = 0
+        self.next = 0
         self._index_header(report)
+
+    def _add(self, label: str, index: int) -> int:
+        self.index[label] = index
+        self.next = max(self.next, index + 1)
+        return index
 
     def _index_header(self, report: LossReport) -> None:
         cats = self.header.categories
@@ -44,9 +53,9 @@ class Classes:
         for c in cats:
             if c.name in self.index:
                 continue
-            index = c.source_id if keep else len(self.index)
+            index = c.source_id if keep else self.next
             assert isinstance(index, int)
-            self.index[c.name] = index
+            self._add(c.name, index)
             renumbered += c.source_id is not None and c.source_id != index
         self.indexed = len(cats)
         report.dropped(
@@ -65,14 +74,17 @@ class Classes:
                 n=n,
                 reason=f"a YOLO dataset has class names only, no category {fld}",
             )
-        FieldLedger(report, CARRIES).fields(self.header, "header", handled={"categories"})
+        FieldLedger(report, CARRIES).fields(
+            self.header, "header", handled={"categories", "skeletons", "extra"}
+        )
 
     def _catch_up(self) -> None:
         """Index categories a streaming reader added to the header since the last call."""
         cats = self.header.categories
         if len(cats) != self.indexed:
             for c in cats[self.indexed :]:
-                self.index.setdefault(c.name, len(self.index))
+                if c.name not in self.index:
+                    self._add(c.name, self.next)
             self.indexed = len(cats)
 
     def of(self, label: str) -> int:
@@ -80,8 +92,13 @@ class Classes:
         self._catch_up()
         found = self.index.get(label)
         if found is None:
-            found = self.index[label] = len(self.index)
+            found = self._add(label, self.next)
         return found
+
+    def known(self, label: str) -> int | None:
+        """The class index of ``label`` when it has one already (nothing is appended)."""
+        self._catch_up()
+        return self.index.get(label)
 
     def names(self) -> dict[int, str]:
         """Every class, ``{index: name}`` in index order."""

@@ -6,7 +6,7 @@ Conventions:
   ``W`` and height ``H`` (Ultralytics, Darknet). In the model's continuous pixel coordinates
   (origin at the top-left corner of the top-left pixel) the box is
   ``x = (cx - w/2) * W``, ``y = (cy - h/2) * H``, ``width = w * W``, ``height = h * H``.
-* A YOLO polygon vertex ``x y`` is ``(x * W, y * H)`` in pixels.
+* A YOLO polygon vertex, OBB corner or keypoint ``x y`` is ``(x * W, y * H)`` in pixels.
 * ``W`` and ``H`` are the image's displayed size (after EXIF orientation).
 
 Exactness: every number in a label file is a decimal string whose *quantum* ``q`` is the place
@@ -175,11 +175,13 @@ def point_from_normalised(
 
 
 def _fixed(mantissa: int, decimals: int) -> str:
-    """``mantissa * 10**-decimals`` (>= 0) in fixed notation, trailing zeros kept."""
+    """``mantissa * 10**-decimals`` in fixed notation, trailing zeros kept (a negative value,
+    an OBB corner or keypoint just outside the image, gets a leading ``-``)."""
+    sign = "-" if mantissa < 0 else ""
     if decimals == 0:
-        return str(mantissa)
-    digits = str(mantissa).rjust(decimals + 1, "0")
-    return f"{digits[:-decimals]}.{digits[-decimals:]}"
+        return f"{sign}{abs(mantissa)}"
+    digits = str(abs(mantissa)).rjust(decimals + 1, "0")
+    return f"{sign}{digits[:-decimals]}.{digits[-decimals:]}"
 
 
 Ratio = tuple[int, int]
@@ -195,7 +197,7 @@ def _last_decimals(values: tuple[Ratio, ...]) -> int:
     """How many decimals to try for pixel values that are ``values`` of the image size:
     :data:`LAST_DECIMALS`, or more when one is tiny (a subnormal pixel value needs over 300
     decimals before its 17 significant digits)."""
-    leading_zeros = max((len(str(d)) - len(str(n)) for n, d in values if n), default=0)
+    leading_zeros = max((len(str(d)) - len(str(abs(n))) for n, d in values if n), default=0)
     return min(max(LAST_DECIMALS, leading_zeros + 25), _MOST_DECIMALS)
 
 
@@ -250,7 +252,8 @@ def box_to_normalised(
 def point_to_normalised(
     x: float, y: float, width: int, height: int
 ) -> tuple[tuple[str, str], bool]:
-    """The two YOLO strings of a polygon vertex inside the image that read back as ``(x, y)``.
+    """The two YOLO strings of a vertex (polygon, OBB corner or keypoint) that read back as
+    ``(x, y)``; a vertex outside the image gives values outside ``[0, 1]``.
 
     Returns the strings and whether they are exact (see :func:`box_to_normalised`).
     """

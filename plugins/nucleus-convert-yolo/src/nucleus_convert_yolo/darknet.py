@@ -63,7 +63,7 @@ def darknet_layout(config: Path) -> Layout:
                 path=config,
                 line=classes_line,
             )
-    layout = Layout("darknet", config, base, names, own_files={config, names_path})
+    layout = Layout("darknet", config, base, dict(enumerate(names)), own_files={config, names_path})
     collector = Collector()
     for key, (text, lineno) in values.items():
         if key in RESERVED_DARKNET_KEYS or not text:
@@ -84,7 +84,7 @@ def darknet_layout(config: Path) -> Layout:
 
 def folder_layout(config: Path) -> Layout:
     root = config.parent
-    layout = Layout("folder", config, root, names_file(config), own_files={config})
+    layout = Layout("folder", config, root, dict(enumerate(names_file(config))), own_files={config})
     collector = Collector()
     images = root / "images"
     if images.is_dir():

@@ -7,15 +7,17 @@ are read by :mod:`.ultralytics` and :mod:`.darknet`, and found by :mod:`.find`.
 Three layouts are understood (conventions as their tools define them):
 
 * **Ultralytics** (``kind="ultralytics"``): a ``data.yaml`` with an optional ``path`` (the
-  root: relative to the yaml's folder; absent = the yaml's folder), ``train``/``val``/``test``
-  (each an image folder relative to the root, a ``.txt`` list of image paths, or a list of
-  those; a relative entry starting with ``../`` that does not exist is retried without it, as
-  Ultralytics does for Roboflow exports), ``names`` (a list, or a dict ``{index: name}`` over
-  ``0..N-1``) and an optional ``nc`` that must agree. Other keys whose value is an existing
-  folder or ``.txt`` list are further subsets (what the writer emits for a subset not named
-  ``train``/``val``/``test``). The labels of ``.../images/X/a.jpg`` are at
+  root: absolute, or relative to the yaml's folder; absent = the yaml's folder; a relative
+  ``path`` that is no folder there, such as Ultralytics' own ``../datasets/coco8-pose`` which
+  it resolves under its settings' datasets folder, falls back to the yaml's folder when every
+  subset is found there), ``train``/``val``/``test`` (each an image folder relative to the
+  root, a ``.txt`` list of image paths, or a list of those; a relative entry starting with
+  ``../`` that does not exist is retried without it, as Ultralytics does for Roboflow
+  exports), ``names``, ``nc`` and the other keys of :mod:`.dataset_yaml`. Other keys whose
+  value is an existing folder or ``.txt`` list are further subsets (what the writer emits for
+  a subset not named ``train``/``val``/``test``). The labels of ``.../images/X/a.jpg`` are at
   ``.../labels/X/a.txt``: the *last* ``images`` component of the path becomes ``labels``
-  (beside the image when the path has none). ``kpt_shape`` (a pose dataset) is refused.
+  (beside the image when the path has none).
 * **Darknet / CVAT "YOLO 1.1"** (``kind="darknet"``): an ``obj.data`` of ``key = value`` lines
   (``classes``, ``names``, and one key per subset naming a list file: ``train``, ``valid``...);
   paths are relative to the obj.data's folder, and a path that does not exist there is retried
@@ -36,10 +38,14 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from nucleus_convert import InputError
 from nucleus_convert.toolkit import file_name_problem
 from nucleus_convert_yolo.images import is_image
+
+if TYPE_CHECKING:
+    from nucleus_convert_yolo.dataset_yaml import DatasetYaml
 
 __all__ = [
     "NOT_LABELS",
@@ -76,12 +82,18 @@ class Entry:
 
 @dataclass(slots=True)
 class Layout:
-    """What :func:`find_layout` found."""
+    """What :func:`find_layout` found: ``names`` maps class indexes to class names (in index
+    order; a dataset YAML's indexes may leave gaps), ``dataset_yaml`` is the checked YAML of an
+    Ultralytics layout (its task and keypoints), ``extra`` the YAML keys kept for
+    ``header.extra`` and ``dropped_extra`` the ``(key, reason)`` of those that cannot be."""
 
     kind: str
     config: Path
     root: Path
-    names: list[str]
+    names: dict[int, str]
+    dataset_yaml: DatasetYaml | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    dropped_extra: list[tuple[str, str]] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
     label_roots: list[Path] = field(default_factory=list)
     """Folders holding label files (searched recursively for labels without an image)."""

@@ -2,8 +2,11 @@
 
 Conventions:
 
+* This module writes detection and segmentation lines (writer ``task`` ``auto``, ``detect``,
+  ``segment``); :mod:`.obb` and :mod:`.pose` build on it for the other two tasks.
 * Only ground-truth boxes and polygons become lines; predictions and every other kind are
-  counted under their model kind and left out (the ledger: :mod:`.carries`).
+  counted under their model kind and left out (the ledger: :mod:`.carries`), keypoints with
+  the hint that a pose dataset (``-w task=pose``) holds them.
 * ``task`` chooses what one object becomes; objects are tied by ``group_id`` (a COCO
   annotation's box and polygon share one): ``auto`` writes polygons as polygon lines and boxes
   as box lines, but not a box whose group has a polygon (YOLO derives the box from the polygon:
@@ -30,18 +33,18 @@ from nucleus_convert_yolo.carries import CARRIES, ONE_LINE, PREDICTIONS
 from nucleus_convert_yolo.classes import Classes
 from nucleus_convert_yolo.coords import box_to_normalised, point_to_normalised
 
-__all__ = ["LineMaker"]
+__all__ = ["CUT", "INEXACT", "BoxValues", "LineMaker", "Objects", "Size", "rectangle"]
 
 _BOX_FIELDS = ("x", "y", "width", "height")
-_CUT = "YOLO coordinates are normalised to [0, 1]"
-_INEXACT = "no decimal expansion round-trips"
+CUT = "YOLO coordinates are normalised to [0, 1]"
+INEXACT = "no decimal expansion round-trips"
 
 Size = tuple[int, int]
 BoxValues = tuple[float, float, float, float]
 
 
 @dataclass(slots=True)
-class _Objects:
+class Objects:
     """The shapes of one item and how ``group_id`` ties them into objects."""
 
     shapes: list[Box | Polygon]
@@ -78,7 +81,7 @@ class LineMaker:
 
     def lines(self, annotations: list[Annotation], size: Size, where: str) -> list[str]:
         """The label lines of one item whose image is ``size`` (width, height) pixels."""
-        objects = _Objects(self._shapes(annotations, where))
+        objects = Objects(self._shapes(annotations, where))
         out: list[str] = []
         for ann in objects.shapes:
             if isinstance(ann, Box):
@@ -105,7 +108,7 @@ class LineMaker:
                 self.ledger.take(ann, where)  # no place for the kind: counted under it
         return shapes
 
-    def _box(self, ann: Box, objects: _Objects, size: Size, n: int, where: str) -> str | None:
+    def _box(self, ann: Box, objects: Objects, size: Size, n: int, where: str) -> str | None:
         if ann.group_id in objects.polygon_groups and self.task != "detect":
             self.report.dropped(
                 "box",
@@ -117,11 +120,11 @@ class LineMaker:
             self.report.approximated(
                 "box", reason="task=segment: written as a 4-point rectangle", example=where
             )
-            return self._polygon_line(ann, _rectangle(ann), size, n, where)
+            return self._polygon_line(ann, rectangle(ann), size, n, where)
         return self._box_line(ann, (ann.x, ann.y, ann.width, ann.height), size, n, where)
 
     def _polygon(
-        self, ann: Polygon, objects: _Objects, size: Size, n: int, where: str
+        self, ann: Polygon, objects: Objects, size: Size, n: int, where: str
     ) -> str | None:
         if self.task != "detect":
             return self._polygon_line(ann, ann.points, size, n, where)
@@ -156,6 +159,18 @@ class LineMaker:
     def _box_line(
         self, ann: Box | Polygon, box: BoxValues, size: Size, line_no: int, where: str
     ) -> str | None:
+        texts = self.box_texts(ann, box, size, where)
+        if texts is None:
+            return None
+        self._fields(ann, line_no, where)
+        self.summary.add("boxes")
+        return f"{self.classes.of(ann.label)} {' '.join(texts)}"
+
+    def box_texts(
+        self, ann: Annotation, box: BoxValues, size: Size, where: str
+    ) -> tuple[str, str, str, str] | None:
+        """The four exact strings ``cx cy w h`` of ``box`` (``ann``'s geometry, clipped to the
+        image and counted), or None when nothing is left (counted as ``ann`` dropped)."""
         kind = ann.kind
         width, height = size
         if not all(math.isfinite(v) for v in box):
@@ -173,24 +188,22 @@ class LineMaker:
                 kind, reason="outside the image: nothing left after clipping", example=where
             )
             return None
-        self._count_cut(ann, box, clipped, f"clipped to the image: {_CUT}", where)
+        self._count_cut(ann, box, clipped, f"clipped to the image: {CUT}", where)
         texts, exact = box_to_normalised(*clipped, width, height)
         if not exact:
-            self.report.approximated(
-                kind, "*" if isinstance(ann, Box) else "points", reason=_INEXACT, example=where
-            )
-        self._fields(ann, line_no, where)
-        self.summary.add("boxes")
-        return f"{self.classes.of(ann.label)} {' '.join(texts)}"
+            field = {"box": "*", "polygon": "points"}.get(kind, "*")
+            self.report.approximated(kind, field, reason=INEXACT, example=where)
+        return texts
 
     def _count_cut(
-        self, ann: Box | Polygon, box: BoxValues, cut: BoxValues, reason: str, where: str
+        self, ann: Annotation, box: BoxValues, cut: BoxValues, reason: str, where: str
     ) -> None:
-        """Count geometry cut to the image: a polygon's ``points``, or each box field that
-        changed (``box`` is the geometry written before the cut, ``cut`` after it)."""
-        if isinstance(ann, Polygon):  # task=detect: the polygon's enclosing box
+        """Count geometry cut to the image: a polygon's ``points`` (or keypoints' box), or
+        each box field that changed (``box`` is the geometry before the cut, ``cut`` after)."""
+        if not isinstance(ann, Box):  # task=detect: the polygon's enclosing box; pose
             if cut != box:
-                self.report.approximated("polygon", "points", reason=reason, example=where)
+                field = "points" if isinstance(ann, Polygon) else "*"
+                self.report.approximated(ann.kind, field, reason=reason, example=where)
             return
         for name, before, after in zip(_BOX_FIELDS, box, cut, strict=True):
             if before != after:
@@ -218,7 +231,7 @@ class LineMaker:
             (min(max(px, 0.0), float(width)), min(max(py, 0.0), float(height))) for px, py in points
         ]
         if clamped != [(float(px), float(py)) for px, py in points]:
-            reason = f"vertices outside the image moved to its edge: {_CUT}"
+            reason = f"vertices outside the image moved to its edge: {CUT}"
             if isinstance(ann, Box):  # task=segment: the box's rectangle
                 (x0, y0), (x1, y1) = clamped[0], clamped[2]
                 geometry = (ann.x, ann.y, ann.width, ann.height)
@@ -233,7 +246,7 @@ class LineMaker:
             inexact |= not exact
         if inexact:
             self.report.approximated(
-                kind, "*" if isinstance(ann, Box) else "points", reason=_INEXACT, example=where
+                kind, "*" if isinstance(ann, Box) else "points", reason=INEXACT, example=where
             )
         self._fields(ann, line_no, where)
         self.summary.add("polygons")
@@ -264,6 +277,8 @@ def _enclosing(rings: list[Polygon]) -> BoxValues:
     return x0, y0, max(xs) - x0, max(ys) - y0
 
 
-def _rectangle(box: Box) -> list[tuple[float, float]]:
+def rectangle(box: Box) -> list[tuple[float, float]]:
+    """The box's corners: top-left, top-right, bottom-right, bottom-left (clockwise as seen on
+    the image, whose y axis points down)."""
     x1, y1 = box.x + box.width, box.y + box.height
     return [(box.x, box.y), (x1, box.y), (x1, y1), (box.x, y1)]

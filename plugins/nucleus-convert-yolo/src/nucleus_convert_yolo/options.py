@@ -1,4 +1,5 @@
-"""The values the writer's ``task`` option accepts (parsed by :func:`nucleus_convert.choice`).
+"""The values the reader's and the writer's ``task`` option accept (parsed by
+:func:`nucleus_convert.choice`; what each means: :mod:`.tasks`).
 
 The reader's ``on_error`` and the writer's ``images`` options are the toolkit's own
 (:func:`nucleus_convert.toolkit.on_error_option`, :data:`nucleus_convert.toolkit.IMAGE_MODES`).
@@ -8,4 +9,4 @@ from __future__ import annotations
 
 __all__ = ["TASKS"]
 
-TASKS = ("auto", "detect", "segment")
+TASKS = ("auto", "detect", "segment", "obb", "pose")

@@ -1,7 +1,8 @@
 """The ``yolo`` format's declaration, registered through nucleus-convert's plugin hook.
 
-Reading is :mod:`.read` (layouts: :mod:`.layout`), writing :mod:`.write`, the exact
-coordinate arithmetic :mod:`.coords`.
+Reading is :mod:`.read` (layouts: :mod:`.layout`, the dataset YAML: :mod:`.dataset_yaml`,
+lines: :mod:`.parse`), writing :mod:`.write`, tasks :mod:`.tasks`, the exact coordinate
+arithmetic :mod:`.coords`.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ __all__ = ["FORMAT", "register_formats"]
 FORMAT = Format(
     name="yolo",
     description="YOLO labels: Ultralytics data.yaml, Darknet/CVAT obj.data, classes.txt folders "
-    "(boxes and polygons, exact coordinates)",
+    "(boxes, polygons, oriented boxes, pose keypoints; exact coordinates)",
     extensions=(".yaml", ".yml", ".data"),
-    kinds=frozenset({"box", "polygon"}),
+    kinds=frozenset({"box", "polygon", "keypoints"}),
     detect=detect,
     read=read_yolo,
     write=write_yolo,
@@ -33,13 +34,22 @@ FORMAT = Format(
             flag,
             True,
         ),
+        Option(
+            "task",
+            "auto (default): the YAML's task key, pose for kpt_shape, obb when every line has 9 "
+            "fields, else each line by its field count; detect/segment: lines by field count; "
+            "obb: 9-field lines as oriented boxes; pose: box + keypoints lines (kpt_shape)",
+            choice(*TASKS),
+            "auto",
+        ),
     ),
     write_options=(
         Option("subset", "subset of items without metadata yolo_subset", str, "train"),
         Option(
             "task",
-            "auto (default): polygons and boxes as they are, one line per object; detect: "
-            "polygons as boxes; segment: boxes as rectangles",
+            "auto (default): a YOLO source's obb or pose task, else polygons and boxes as they "
+            "are, one line per object; detect: polygons as boxes; segment: boxes as "
+            "rectangles; obb: 4-corner lines; pose: box + keypoints lines",
             choice(*TASKS),
             "auto",
         ),

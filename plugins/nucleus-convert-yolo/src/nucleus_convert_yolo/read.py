@@ -1,30 +1,35 @@
 """Reading YOLO label files into the model.
 
-Conventions (Ultralytics and Darknet define them; :mod:`.coords` does the arithmetic):
+Conventions (Ultralytics and Darknet define them; :mod:`.parse` reads one line, :mod:`.coords`
+does the arithmetic, :mod:`.tasks` decides the task):
 
-* A label line ``cls cx cy w h`` is a :class:`~nucleus_convert.Box`; ``cls x1 y1 ... xn yn``
-  with ``n >= 3`` is a :class:`~nucleus_convert.Polygon` (vertices in pixels). Any other number
-  of fields is an error (6 fields is usually a predictions file with a confidence column).
-* ``cls`` is an integer index into the class names; every other value is a finite decimal in
-  ``[0, 1]`` (nothing outside, no slack: Ultralytics refuses values above 1), and a box's ``w``
-  and ``h`` are positive. Blank lines are ignored; duplicate lines are kept (Ultralytics
-  removes them when training).
-* An annotation's id is its 1-based line number in the label file and its group is none, so
-  that a round trip through the writer (which writes one line per annotation, in order)
-  matches annotations one to one.
+* Coordinates: YOLO values are normalised to the image's displayed width ``W`` and height
+  ``H`` (box centre and size, vertices, corners, keypoints); the model is in continuous
+  pixels, origin at the top-left corner of the top-left pixel: ``x = (cx - w/2) * W``,
+  ``width = w * W``, a vertex ``x * W`` (the same for y with ``H``).
+* A line becomes a box, a polygon, an oriented box (a 4-point polygon) or a pose object (a box
+  and its keypoints sharing a group) by the dataset's task; ids are line numbers
+  (:mod:`.parse`). Blank lines are ignored; duplicate lines are kept (Ultralytics removes them
+  when training).
 * An image without a label file, or with an empty one, is an item without annotations (a
   negative). A label file without an image is an error: there is no size to de-normalise with.
 * Item metadata ``yolo_subset`` holds the subset (``train``, ``val``, the obj.data key...); a
-  plain folder has none. The header lists the classes in index order, ``source_id`` = index.
+  plain folder has none.
+* The header: categories in class-index order, ``source_id`` = index; for a pose dataset a
+  skeleton per class (its keypoint names and edges); ``header.extra["yolo"]`` holds the
+  dataset YAML's other keys (``download``, ``kpt_shape``, ``flip_idx``...) and the task, so the
+  writer can write them back (:mod:`.dataset_yaml`). A YAML value JSON cannot hold is counted
+  in ``dataset.losses`` as ``(header, extra.<key>)`` dropped.
 * Image sizes come from the image headers (see :mod:`.images`).
 
 Memory bound: the image list (one entry and one label path per image) and the item being
 streamed; a label file is read when the stream reaches its image (held by
-``tests/test_yolo_memory.py``).
+``tests/test_yolo_memory.py``). ``task=auto`` may scan the label files once beforehand, keeping
+nothing (:mod:`.tasks`).
 
 Reader options: ``on_error`` (``raise`` or ``skip``: skip an image whose labels are malformed,
-recording it in ``dataset.losses``) and ``snap`` (default true; false gives the plain float
-formula instead of the shortest decimal within the file's precision).
+recording it in ``dataset.losses``), ``snap`` (default true; false gives the plain float
+formula instead of the shortest decimal within the file's precision) and ``task``.
 """
 
 from __future__ import annotations
@@ -35,7 +40,6 @@ from typing import Any
 
 from nucleus_convert import (
     Annotation,
-    Box,
     Category,
     Dataset,
     Header,
@@ -43,92 +47,20 @@ from nucleus_convert import (
     InputError,
     Item,
     LossReport,
-    Polygon,
+    Skeleton,
     partition_bounds,
 )
 from nucleus_convert.toolkit import OnError
-from nucleus_convert_yolo.coords import (
-    Exact,
-    box_from_normalised,
-    parse_number,
-    point_from_normalised,
-)
+from nucleus_convert_yolo.dataset_yaml import EXTRA_KEY
 from nucleus_convert_yolo.find import find_layout
 from nucleus_convert_yolo.images import image_size
 from nucleus_convert_yolo.layout import Entry, Layout, label_candidates, orphan_labels
+from nucleus_convert_yolo.parse import LineParser
+from nucleus_convert_yolo.tasks import reading_task
 
-__all__ = ["SUBSET_KEY", "parse_label_line", "read_yolo"]
+__all__ = ["SUBSET_KEY", "read_yolo"]
 
 SUBSET_KEY = "yolo_subset"
-_BOX_FIELDS = ("cx", "cy", "w", "h")
-
-
-def _shape_problem(n: int) -> str:
-    expected = "a box line has 5 fields (class cx cy w h), a polygon line 1 + 2n (n >= 3 vertices)"
-    if n == 6:
-        return (
-            f"6 fields, but {expected}; a 6th value is usually a confidence (a predictions "
-            "file, not labels)"
-        )
-    if n > 6 and n % 2 == 0:
-        return f"{n} fields: {n - 1} coordinates cannot be x y pairs; {expected}"
-    return f"{n} fields, but {expected}"
-
-
-def _unit(text: str, name: str) -> Exact:
-    try:
-        value = parse_number(text)
-    except ValueError as exc:
-        raise ValueError(f"{name}: {exc}") from None
-    m, e = value.mantissa, value.exponent
-    if m < 0 or (m * 10**e > 1 if e >= 0 else m > 10**-e):
-        raise ValueError(f"{name} is {text}, outside [0, 1] (YOLO coordinates are normalised)")
-    return value
-
-
-def _class_index(text: str, names: list[str]) -> int:
-    try:
-        value = parse_number(text)
-    except ValueError as exc:
-        raise ValueError(f"class: {exc}") from None
-    m, e = value.mantissa, value.exponent
-    scale: int = 10 ** abs(e)
-    if e < 0 and m % scale:
-        raise ValueError(f"class {text!r} is not an integer")
-    index = m * scale if e >= 0 else m // scale
-    if not 0 <= index < len(names):
-        raise ValueError(f"class {index} is not in names (0..{len(names) - 1})")
-    return index
-
-
-def parse_label_line(
-    tokens: list[str],
-    names: list[str],
-    width: int,
-    height: int,
-    *,
-    annotation_id: str | None = None,
-    snap: bool = True,
-) -> Box | Polygon:
-    """The annotation one label line's fields describe, in pixels of a ``width x height``
-    image; raises ``ValueError`` saying what is wrong."""
-    n = len(tokens)
-    if n != 5 and (n < 7 or n % 2 == 0):
-        raise ValueError(_shape_problem(n))
-    label = names[_class_index(tokens[0], names)]
-    if n == 5:
-        cx, cy, w, h = (_unit(t, f) for t, f in zip(tokens[1:], _BOX_FIELDS, strict=True))
-        for value, name, text in ((w, "w", tokens[3]), (h, "h", tokens[4])):
-            if value.mantissa <= 0:
-                raise ValueError(f"box {name} is {text}; it must be > 0")
-        x, y, bw, bh = box_from_normalised(cx, cy, w, h, width, height, snap=snap)
-        return Box(label=label, id=annotation_id, x=x, y=y, width=bw, height=bh)
-    values = [_unit(t, f"{'xy'[i % 2]}{i // 2 + 1}") for i, t in enumerate(tokens[1:])]
-    points = [
-        point_from_normalised(values[i], values[i + 1], width, height, snap=snap)
-        for i in range(0, len(values), 2)
-    ]
-    return Polygon(label=label, id=annotation_id, points=points)
 
 
 class _Reader:
@@ -136,7 +68,6 @@ class _Reader:
         self.losses = LossReport()
         self.on_error = OnError.from_options(options, self.losses)
         snap = options.get("snap")
-        self.snap = True if snap is None else bool(snap)
         self.layout: Layout = find_layout(src)
         self.names = self.layout.names
         self.labels: dict[int, Path | None] = {}
@@ -153,6 +84,16 @@ class _Reader:
                 "label file with no image, so no size to de-normalise with", path=orphan
             )
             self.on_error.handle(err, "item")
+        self._count_renamed()
+        labels = (p for p in self.labels.values() if p is not None)
+        self.task = reading_task(str(options.get("task") or "auto"), self.layout, labels)
+        cfg = self.layout.dataset_yaml
+        self.pose = cfg.pose if cfg is not None and self.task == "pose" else None
+        self.parser = LineParser(
+            self.names, self.task, self.pose, snap=True if snap is None else bool(snap)
+        )
+
+    def _count_renamed(self) -> None:
         renamed = [e for e in self.layout.entries if e.renamed_from is not None]
         if renamed:
             self.losses.approximated(
@@ -164,13 +105,35 @@ class _Reader:
                 example=f"{renamed[0].renamed_from!r} -> {renamed[0].ref!r}",
             )
 
-    def dataset(self) -> Dataset:
+    def header(self) -> Header:
+        """Categories in index order, a skeleton per class of a pose dataset, and the YAML's
+        other keys with the task in ``extra["yolo"]`` (those JSON cannot hold are counted)."""
         layout = self.layout
         header = Header(
-            categories=[Category(name, source_id=i) for i, name in enumerate(self.names)],
+            categories=[Category(name, source_id=i) for i, name in sorted(self.names.items())],
             source={"format": "yolo", "layout": layout.kind, "path": str(layout.config)},
         )
-        dataset = Dataset(header=header, items=self._items(0, len(layout.entries)))
+        if self.pose is not None:
+            for index, name in sorted(self.names.items()):
+                edges = self.pose.skeleton.get(index, [])
+                header.skeletons[name] = Skeleton(list(self.pose.names[index]), list(edges))
+        extra = dict(layout.extra)
+        if self.task is not None:
+            extra["task"] = self.task
+        if extra:
+            header.extra[EXTRA_KEY] = extra
+        for key, problem in layout.dropped_extra:
+            self.losses.dropped(
+                "header",
+                f"extra.{key}",
+                reason=f"a dataset YAML value JSON cannot hold ({problem}) is not kept",
+                example=f"{layout.config}: {key}",
+            )
+        return header
+
+    def dataset(self) -> Dataset:
+        layout = self.layout
+        dataset = Dataset(header=self.header(), items=self._items(0, len(layout.entries)))
         dataset.losses = self.losses
         dataset.partition = self._partition
         dataset.length = len(layout.entries)
@@ -217,12 +180,9 @@ class _Reader:
             if not tokens:
                 continue
             try:
-                ann = parse_label_line(
-                    tokens, self.names, width, height, annotation_id=str(lineno), snap=self.snap
-                )
+                out.extend(self.parser.parse(tokens, width, height, lineno))
             except ValueError as exc:
                 raise InputError(str(exc), path=path, line=lineno) from None
-            out.append(ann)
         return out
 
 

@@ -1,6 +1,7 @@
 """The Ultralytics layout: a ``data.yaml`` naming the classes and the subsets' images.
 
-Conventions are those of :mod:`.layout` (Ultralytics section).
+Conventions are those of :mod:`.layout` (Ultralytics section); the YAML's keys are checked by
+:mod:`.dataset_yaml`.
 """
 
 from __future__ import annotations
@@ -8,104 +9,39 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from nucleus_convert import InputError
 from nucleus_convert.toolkit import file_name_problem
+from nucleus_convert_yolo.dataset_yaml import (
+    MAX_CLASSES,
+    DatasetYaml,
+    extras,
+    read_dataset_yaml,
+)
 from nucleus_convert_yolo.layout import (
     Collector,
     Layout,
     checked_name,
-    read_text,
     replace_last,
-    unique_names,
 )
 
 __all__ = ["MAX_CLASSES", "RESERVED_YAML_KEYS", "ultralytics_layout"]
 
-MAX_CLASSES = 1 << 16
-"""The most classes ``nc`` may declare without ``names`` (their names are made in memory)."""
-
 RESERVED_YAML_KEYS = frozenset(
-    {"path", "names", "nc", "download", "kpt_shape", "flip_idx", "channels", "yaml_file"}
+    {
+        "path",
+        "names",
+        "nc",
+        "download",
+        "kpt_shape",
+        "flip_idx",
+        "kpt_names",
+        "skeleton",
+        "task",
+        "channels",
+        "yaml_file",
+    }
 )
-
-
-def _yaml_lines(text: str) -> dict[str, int]:
-    """1-based line of each top-level key of a YAML mapping (for error messages)."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return {}
-    if not isinstance(node, yaml.MappingNode):
-        return {}
-    return {str(k.value): k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.Node)}
-
-
-def _load_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
-    text = read_text(path)
-    try:
-        data = yaml.safe_load(text)
-    except (ValueError, RecursionError) as exc:  # a 5,000-digit integer, nesting too deep
-        message = " ".join(str(exc).split())[:200]
-        raise InputError(f"not a usable YAML value: {message}", path=path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(
-            f"not valid YAML: {problem}", path=path, line=mark.line + 1 if mark else None
-        ) from None
-    if not isinstance(data, dict):
-        raise InputError(
-            "a dataset YAML must be a mapping with 'names' and 'train'/'val'/'test' keys",
-            path=path,
-        )
-    return {str(k): v for k, v in data.items()}, _yaml_lines(text)
-
-
-def _class_name(value: Any, where: str, path: Path, line: int | None) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise InputError(f"{where}: a class name must be text, got {value!r}", path=path, line=line)
-    return str(value)
-
-
-def _yaml_names(data: dict[str, Any], path: Path, lines: dict[str, int]) -> list[str]:
-    line = lines.get("names")
-    raw = data.get("names")
-    nc = data.get("nc")
-    if raw is None:
-        if isinstance(nc, int) and not isinstance(nc, bool) and nc >= 0:
-            if nc > MAX_CLASSES:
-                raise InputError(
-                    f"nc must be within 0..{MAX_CLASSES}, got {nc}", path=path, line=lines.get("nc")
-                )
-            return [f"class{i}" for i in range(nc)]  # Ultralytics' names when only nc is given
-        raise InputError("has no 'names' (the class names) and no 'nc'", path=path)
-    if isinstance(raw, list):
-        names = [_class_name(v, f"names[{i}]", path, line) for i, v in enumerate(raw)]
-    elif isinstance(raw, dict):
-        keys = list(raw)
-        if not all(isinstance(k, int) and not isinstance(k, bool) for k in keys) or sorted(
-            keys
-        ) != list(range(len(keys))):
-            raise InputError(
-                f"names: the keys must be the class indexes 0..{len(keys) - 1}, got "
-                f"{sorted(keys, key=str)!r}",
-                path=path,
-                line=line,
-            )
-        names = [_class_name(raw[i], f"names[{i}]", path, line) for i in range(len(keys))]
-    else:
-        raise InputError(
-            f"names must be a list or a mapping {{index: name}}, got {type(raw).__name__}",
-            path=path,
-            line=line,
-        )
-    if nc is not None and (isinstance(nc, bool) or nc != len(names)):
-        raise InputError(
-            f"nc is {nc!r} but names lists {len(names)} classes", path=path, line=lines.get("nc")
-        )
-    return unique_names(names, path, line)
+"""Keys a subset may not be called: the YAML's own keys (the writer renames such a subset)."""
 
 
 def _subset_values(key: str, value: Any, path: Path, line: int | None) -> list[str]:
@@ -133,60 +69,72 @@ def _ultralytics_path(text: str, root: Path) -> Path | None:
     return None
 
 
+def _subsets_found(cfg: DatasetYaml, root: Path) -> bool:
+    """True when every ``train``/``val``/``test`` entry of the YAML exists under ``root``."""
+    texts = [
+        text
+        for key in ("train", "val", "test")
+        for text in _subset_values(key, cfg.data.get(key), cfg.path, cfg.lines.get(key))
+    ]
+    return bool(texts) and all(
+        file_name_problem(t) is None and _ultralytics_path(t, root) is not None for t in texts
+    )
+
+
+def _root(cfg: DatasetYaml) -> Path:
+    """The dataset root: ``path`` (absolute, or relative to the YAML's folder), or the YAML's
+    folder when ``path`` is absent, or relative, not a folder, and the subsets are there."""
+    root_text = cfg.data.get("path")
+    if root_text in (None, ""):
+        return cfg.path.parent
+    if not isinstance(root_text, str):
+        raise cfg.error("path", f"path must be a folder, got {root_text!r}")
+    checked_name(root_text, cfg.path, cfg.lines.get("path"), "path")
+    absolute = Path(root_text).is_absolute()
+    root = Path(root_text) if absolute else cfg.path.parent / root_text
+    if root.is_dir():
+        return root
+    if not absolute and _subsets_found(cfg, cfg.path.parent):
+        return cfg.path.parent
+    raise cfg.error("path", f"path {root_text!r}: no such folder ({root})")
+
+
+def _add_subset(cfg: DatasetYaml, layout: Layout, collector: Collector, key: str) -> None:
+    root, line = layout.root, cfg.lines.get(key)
+    for text in _subset_values(key, cfg.data[key], cfg.path, line):
+        checked_name(text, cfg.path, line, key)
+        found = _ultralytics_path(text, root)
+        if found is None:
+            raise cfg.error(key, f"{key}: {text!r} not found (looked in {root})")
+        if found.is_dir():
+            collector.add_folder(key, found)
+            mapped = replace_last(found / "x", "images", "labels")
+            layout.label_roots.append(mapped.parent if mapped is not None else found)
+        elif found.suffix.lower() == ".txt":
+            layout.own_files.add(found)
+            collector.add_list(key, found, [found.parent, root])
+        else:
+            raise cfg.error(
+                key, f"{key}: {text!r} is neither a folder of images nor a .txt list of them"
+            )
+
+
 def ultralytics_layout(config: Path) -> Layout:
-    data, lines = _load_yaml(config)
-    if "kpt_shape" in data:
-        raise InputError(
-            f"a pose dataset (kpt_shape: {data['kpt_shape']!r}): keypoint labels are not "
-            "supported by the yolo format (boxes and polygons only), and reading their lines as "
-            "polygons would be wrong",
-            path=config,
-            line=lines.get("kpt_shape"),
-        )
-    names = _yaml_names(data, config, lines)
-    root_text = data.get("path")
-    root = config.parent
-    if root_text not in (None, ""):
-        if not isinstance(root_text, str):
-            raise InputError(
-                f"path must be a folder, got {root_text!r}", path=config, line=lines.get("path")
-            )
-        checked_name(root_text, config, lines.get("path"), "path")
-        root = (config.parent / root_text) if not Path(root_text).is_absolute() else Path(root_text)
-        if not root.is_dir():
-            raise InputError(
-                f"path {root_text!r}: no such folder ({root})", path=config, line=lines.get("path")
-            )
-    layout = Layout("ultralytics", config, root, names, own_files={config})
+    """The layout of an Ultralytics dataset YAML (see :mod:`.layout` and
+    :mod:`.dataset_yaml`)."""
+    cfg = read_dataset_yaml(config)
+    root = _root(cfg)
+    layout = Layout("ultralytics", config, root, cfg.names, dataset_yaml=cfg, own_files={config})
     collector = Collector()
+    data = cfg.data
     keys: list[str] = [k for k in ("train", "val", "test") if k in data]
     keys += [
         k for k in data if k not in keys and k not in RESERVED_YAML_KEYS and _extra(data[k], root)
     ]
     for key in keys:
-        for text in _subset_values(key, data[key], config, lines.get(key)):
-            checked_name(text, config, lines.get(key), key)
-            found = _ultralytics_path(text, root)
-            if found is None:
-                raise InputError(
-                    f"{key}: {text!r} not found (looked in {root})",
-                    path=config,
-                    line=lines.get(key),
-                )
-            if found.is_dir():
-                collector.add_folder(key, found)
-                mapped = replace_last(found / "x", "images", "labels")
-                layout.label_roots.append(mapped.parent if mapped is not None else found)
-            elif found.suffix.lower() == ".txt":
-                layout.own_files.add(found)
-                collector.add_list(key, found, [found.parent, root])
-            else:
-                raise InputError(
-                    f"{key}: {text!r} is neither a folder of images nor a .txt list of them",
-                    path=config,
-                    line=lines.get(key),
-                )
+        _add_subset(cfg, layout, collector, key)
     layout.entries = collector.entries
+    layout.extra, layout.dropped_extra = extras(cfg, set(keys))
     return layout
 
 

@@ -2,16 +2,18 @@
 
 Output (``dst`` is created as a folder)::
 
-    data.yaml                    train: images/train, ..., nc: N, names: {0: name, ...}
+    data.yaml                    train: images/train, ..., [task], [kpt_shape...], nc, names
     images/<subset>/<ref>.<ext>  the item's image (copied or linked; option ``images``)
-    labels/<subset>/<ref>.txt    one line per annotation; empty for an image without any
+    labels/<subset>/<ref>.txt    one line per object; empty for an image without any
 
 Conventions:
 
 * The subset is the item's metadata ``yolo_subset``, else the writer option ``subset``
   (default ``train``). ``train``/``val``/``test`` are Ultralytics' keys; another subset name is
   written as a key of its own (Ultralytics ignores it, this plugin reads it back).
-* Class indexes: :mod:`.classes`. Label lines (tasks, clipping, exact numbers): :mod:`.lines`.
+* The task (option ``task``; ``auto`` follows a YOLO source's OBB or pose task):
+  :mod:`.tasks`. Class indexes: :mod:`.classes`. Label lines (clipping, exact numbers):
+  :mod:`.lines` (detect, segment), :mod:`.obb`, :mod:`.pose`. The YAML: :mod:`.yaml_out`.
   File and subset names: :mod:`.names`; every path is then confined under ``dst``
   (:func:`nucleus_convert.toolkit.confined`).
 * Images are placed by :func:`nucleus_convert.toolkit.place_image` (``copy``, ``symlink`` or
@@ -23,7 +25,8 @@ Everything else is counted in the loss report under the model's kinds and fields
 dropped in silence (the declaration: :mod:`.carries`): annotation kinds YOLO has no line for,
 predictions, annotation ids other than the line number, groups, tracks, attributes, item
 metadata (``metadata.<key>``), cameras, non-image items, scenes, category ids,
-supercategories, skeletons and taxonomies, and geometry clipped to the image.
+supercategories, skeletons (outside a pose dataset), taxonomies, header extras, and geometry
+clipped to the image.
 """
 
 from __future__ import annotations
@@ -31,8 +34,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from nucleus_convert import Dataset, ImageMedia, InputError, Item, LossReport, WriteSummary
 from nucleus_convert.toolkit import (
@@ -48,7 +49,11 @@ from nucleus_convert_yolo.classes import Classes
 from nucleus_convert_yolo.images import image_size, is_image
 from nucleus_convert_yolo.lines import LineMaker
 from nucleus_convert_yolo.names import OutputNames
+from nucleus_convert_yolo.obb import ObbLineMaker
+from nucleus_convert_yolo.pose import PoseLineMaker
 from nucleus_convert_yolo.read import SUBSET_KEY
+from nucleus_convert_yolo.tasks import writing_task
+from nucleus_convert_yolo.yaml_out import count_header, data_yaml, yaml_text
 
 __all__ = ["write_yolo"]
 
@@ -79,10 +84,19 @@ class _Writer:
         self.names = OutputNames(report)
         self.default_subset = self.names.subset(str(options.get("subset") or "train"), "option")
         self.subsets: dict[str, None] = {}
+        self.header = dataset.header
         self.classes = Classes(dataset.header, report)
-        self.lines = LineMaker(
-            report, self.classes, str(options.get("task") or "auto"), self.summary
-        )
+        self.task = writing_task(options, dataset.header)
+        count_header(dataset.header, self.task, report)
+        self.pose: PoseLineMaker | None = None
+        self.lines: LineMaker
+        if self.task == "pose":
+            self.pose = PoseLineMaker(report, self.classes, self.summary, dataset.header)
+            self.lines = self.pose
+        elif self.task == "obb":
+            self.lines = ObbLineMaker(report, self.classes, self.task, self.summary)
+        else:
+            self.lines = LineMaker(report, self.classes, self.task, self.summary)
 
     def write_item(self, item: Item) -> None:
         where = f"item {item.reference_id!r}"
@@ -156,16 +170,11 @@ class _Writer:
             self.subsets[self.default_subset] = None
         ordered = [s for s in _STANDARD_SUBSETS if s in self.subsets]
         ordered += [s for s in self.subsets if s not in _STANDARD_SUBSETS]
-        data: dict[str, Any] = {}
         for subset in ordered:
             for top in ("images", "labels"):
                 confined(self.dst, f"{top}/{subset}").mkdir(parents=True, exist_ok=True)
-            data[subset] = f"images/{subset}"
-        names = self.classes.names()
-        data["nc"] = len(names)
-        data["names"] = names
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
-        (self.dst / "data.yaml").write_text(text, encoding="utf-8")
+        data = data_yaml(ordered, self.classes, self.task, self.header, self.pose, self.report)
+        (self.dst / "data.yaml").write_text(yaml_text(data), encoding="utf-8")
         self.summary.files.extend(["data.yaml", "images", "labels"])
 
 

@@ -14,11 +14,21 @@ the tests can check that reading gives those pixels back exactly.
 * ``plain/``: a ``classes.txt`` folder with an image and its labels side by side.
 * ``exif/``: a ``classes.txt`` folder with ``images/`` and ``labels/`` and one JPEG stored
   40 x 20 with EXIF orientation 6 (displayed 20 x 40).
+* ``obb/``: Ultralytics oriented boxes (``cls x1 y1 ... x4 y4``, corners clockwise on the
+  image), with no ``task`` key (the reader finds it from the 9-field lines): an axis-aligned
+  box, a 45 degree diamond, a box turned by 30 degrees (irrational corners, 6 decimals), a
+  corner 0.5% left of the image (Ultralytics allows 1%), a ``download`` key.
+* ``pose/``: Ultralytics pose, ``kpt_shape: [4, 3]``, ``flip_idx``, ``kpt_names`` for one of
+  two classes (the other gets generated names), this plugin's ``skeleton`` key; visibilities
+  0 (written ``0 0 0``), 1 and 2; an object whose keypoints are all unlabelled; a negative.
+* ``pose2d/``: Ultralytics pose with ``kpt_shape: [3, 2]`` (no visibility values).
 """
 
 from __future__ import annotations
 
+import math
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from PIL import Image
@@ -26,6 +36,7 @@ from PIL import Image
 HERE = Path(__file__).resolve().parent
 Box = tuple[int, float, float, float, float]  # class, x, y, width, height in pixels
 Poly = tuple[int, list[tuple[float, float]]]
+Size = tuple[int, int]
 
 
 def _image(path: Path, size: tuple[int, int], shade: int, *, exif_orientation: int = 0) -> None:
@@ -144,8 +155,124 @@ def exif() -> None:
     _labels(root / "labels/rotated.txt", (20, 40), [(0, 2, 5, 10, 30)])
 
 
+def _corners_line(c: int, corners: Sequence[tuple[float, float]], width: int, height: int) -> str:
+    return f"{c} " + " ".join(f"{x / width:.6f} {y / height:.6f}" for x, y in corners)
+
+
+def _turned(cx: float, cy: float, w: float, h: float, degrees: float) -> list[tuple[float, float]]:
+    """The corners of a w x h box centred on (cx, cy) turned clockwise on the image."""
+    a = math.radians(degrees)
+    ux, uy, vx, vy = math.cos(a), math.sin(a), -math.sin(a), math.cos(a)
+    return [
+        (cx + sx * w / 2 * ux + sy * h / 2 * vx, cy + sx * w / 2 * uy + sy * h / 2 * vy)
+        for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))
+    ]
+
+
+def obb() -> None:
+    root = HERE / "obb"
+    (root / "data.yaml").write_text(
+        "# A tiny Ultralytics OBB dataset (tests/data/make_fixtures.py); no task key: the\n"
+        "# reader finds it from the 9-field lines\n"
+        "path: .\n"
+        "train: images/train\n"
+        "val: images/val\n"
+        "names: [plane, ship, harbor]\n"
+        "download: https://example.invalid/obb-fixture.zip\n",
+        encoding="utf-8",
+    )
+    _image(root / "images/train/o1.png", (64, 48), 50)
+    lines = [
+        _corners_line(0, [(8, 6), (28, 6), (28, 18), (8, 18)], 64, 48),
+        _corners_line(1, [(40, 16), (48, 24), (40, 32), (32, 24)], 64, 48),
+        _corners_line(2, _turned(20, 32, 16, 6, 30), 64, 48),
+    ]
+    (root / "labels/train").mkdir(parents=True)
+    (root / "labels/train/o1.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _image(root / "images/train/o2.jpg", (40, 30), 110)
+    corners = [(-0.2, 2), (10, 2), (10, 8), (-0.2, 8)]
+    (root / "labels/train/o2.txt").write_text(
+        _corners_line(1, corners, 40, 30) + "\n", encoding="utf-8"
+    )
+    _image(root / "images/val/o3.png", (32, 32), 170)
+    (root / "labels/val").mkdir(parents=True)
+    (root / "labels/val/o3.txt").write_text(
+        _corners_line(0, _turned(16, 16, 10, 4, -20), 32, 32) + "\n", encoding="utf-8"
+    )
+
+
+Kpt = tuple[float, float, int]
+
+
+def _pose_line(
+    c: int, box: tuple[float, float, float, float], kpts: Sequence[Kpt], size: Size
+) -> str:
+    width, height = size
+    head = _box_line((c, *box), width, height)
+    values = ["0 0 0" if v == 0 else f"{x / width:.6f} {y / height:.6f} {v}" for x, y, v in kpts]
+    return f"{head} {' '.join(values)}"
+
+
+def pose() -> None:
+    root = HERE / "pose"
+    (root / "data.yaml").write_text(
+        "# A tiny Ultralytics pose dataset (tests/data/make_fixtures.py)\n"
+        "path: .\n"
+        "train: images/train\n"
+        "val: images/val\n"
+        "kpt_shape: [4, 3]  # 4 keypoints of x y visibility\n"
+        "flip_idx: [1, 0, 2, 3]\n"
+        "names:\n"
+        "  0: person\n"
+        "  1: cat\n"
+        "kpt_names:\n"
+        "  0: [left_eye, right_eye, nose, neck]\n"
+        "skeleton:  # this plugin's key: 0-based keypoint edges\n"
+        "  0: [[0, 2], [1, 2], [2, 3]]\n"
+        "download: https://example.invalid/pose-fixture.zip\n",
+        encoding="utf-8",
+    )
+    _image(root / "images/train/p1.png", (64, 48), 30)
+    lines = [
+        _pose_line(0, (8, 4, 20, 30), [(12, 8, 2), (20, 8, 2), (16, 12, 1), (0, 0, 0)], (64, 48)),
+        _pose_line(
+            1, (30, 10, 24, 20), [(34, 14, 2), (40, 14, 2), (37, 18, 2), (44, 25, 1)], (64, 48)
+        ),
+    ]
+    (root / "labels/train").mkdir(parents=True)
+    (root / "labels/train/p1.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _image(root / "images/train/p2.jpg", (40, 30), 130)
+    hidden = [(0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0)]
+    (root / "labels/train/p2.txt").write_text(
+        _pose_line(0, (5, 5, 10, 20), hidden, (40, 30)) + "\n", encoding="utf-8"
+    )
+    _image(root / "images/val/p3.png", (32, 32), 200)
+    (root / "labels/val").mkdir(parents=True)
+    (root / "labels/val/p3.txt").write_text("", encoding="utf-8")  # a negative
+
+
+def pose2d() -> None:
+    root = HERE / "pose2d"
+    (root / "data.yaml").write_text(
+        "# A tiny Ultralytics pose dataset without visibility (tests/data/make_fixtures.py)\n"
+        "train: images/train\n"
+        "kpt_shape: [3, 2]\n"
+        "names: [hand]\n",
+        encoding="utf-8",
+    )
+    _image(root / "images/train/h1.png", (50, 40), 90)
+    line = (
+        _box_line((0, 10, 10, 20, 16), 50, 40)
+        + " "
+        + " ".join(f"{x / 50:.6f} {y / 40:.6f}" for x, y in ((12, 12), (20, 14), (28, 24)))
+    )
+    (root / "labels/train").mkdir(parents=True)
+    (root / "labels/train/h1.txt").write_text(line + "\n", encoding="utf-8")
+
+
 def main() -> None:
-    for name in ("detect", "segment", "darknet", "plain", "exif"):
+    names = ("detect", "segment", "darknet", "plain", "exif", "obb", "pose", "pose2d")
+    for name in names:
         shutil.rmtree(HERE / name, ignore_errors=True)
         (HERE / name).mkdir()
     detect()
@@ -153,6 +280,9 @@ def main() -> None:
     darknet()
     plain()
     exif()
+    obb()
+    pose()
+    pose2d()
 
 
 if __name__ == "__main__":
