@@ -40,12 +40,19 @@ def test_the_pixel_mapping_by_hand() -> None:
     )
 
 
-def test_quantum_is_the_place_of_the_last_digit() -> None:
+def test_quantum_is_the_place_of_the_last_digit_but_at_most_a_millionth() -> None:
     assert parse_number("0.123400") == Exact(123400, -6)
-    assert parse_number("0.5") == Exact(5, -1)
-    assert parse_number("1") == Exact(1, 0)
-    assert parse_number("1e-3") == Exact(1, -3)
+    assert parse_number("0.1234567") == Exact(1234567, -7)
+    assert parse_number("0.5") == Exact(500000, -6)
+    assert parse_number("1") == Exact(1000000, -6)
+    assert parse_number("1e-3") == Exact(1000, -6)
     assert parse_number(".25").value == Fraction(1, 4)
+
+
+def test_short_decimals_written_with_g_are_exact_not_snapped_to_whole_pixels() -> None:
+    # Ultralytics writes %g: "0.1" is 0.100000. On a 15-pixel image the box is at 0.75 and
+    # 1.5 pixels wide; snapping within "0.1 +- 0.05" would have given 1 and 2.
+    assert _box("0 0.1 0.1 0.1 0.1", 15, 15) == (0.75, 0.75, 1.5, 1.5)
 
 
 def test_shortest_decimal_within_the_interval() -> None:
@@ -64,11 +71,14 @@ def test_six_decimal_files_from_other_tools_give_integer_pixels() -> None:
 
 
 def test_the_snapped_value_stays_within_the_files_precision() -> None:
-    # "0.3" means 0.25..0.35: 0.3 * 7 = 2.1 is within 2.1 +- 0.35, and 2 is the shortest there.
+    # "0.3" means 0.300000 (trailing zeros dropped), as "0.300000" does: 2.1 on 7 pixels.
     x, _ = point_from_normalised(parse_number("0.3"), parse_number("0"), 7, 1)
-    assert x == 2.0
+    assert x == 2.1
     x, _ = point_from_normalised(parse_number("0.300000"), parse_number("0"), 7, 1)
     assert x == 2.1
+    # 0.4285714 (7 decimals) is 3/7 to within 5e-8: 2.9999998 +- 3.5e-7 holds 3.
+    x, _ = point_from_normalised(parse_number("0.4285714"), parse_number("0"), 7, 1)
+    assert x == 3.0
 
 
 @st.composite

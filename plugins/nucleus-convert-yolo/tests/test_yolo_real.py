@@ -38,12 +38,13 @@ def test_the_real_pose_samples_keep_box_keypoints_and_visibility() -> None:
         assert box.group_id == kps.group_id == "1"
         assert [p.visibility for p in kps.points] == [nc.Visibility.VISIBLE] * 3
         assert kps.names == ["kpt_0", "kpt_1", "kpt_2"]
-    # "0.1 0.2" has one decimal: the snap takes the shortest decimal within it (0.1 * 15 =
-    # 1.5 +- 0.75 -> 2); snap=false gives the plain products
-    (plain,) = items(REAL / "datumaro_pose", snap="false").values()
-    kps = plain.annotations[1]
-    assert isinstance(kps, nc.Keypoints)
-    assert [(p.x, p.y) for p in kps.points] == [(1.5, 2.0), (4.5, 4.0), (7.5, 6.0)]
+    # "0.1 0.2" are %g-style short decimals, read as 0.100000 and 0.200000: the exact
+    # products, with or without the snap
+    for snap in ("true", "false"):
+        (item,) = items(REAL / "datumaro_pose", snap=snap).values()
+        kps = item.annotations[1]
+        assert isinstance(kps, nc.Keypoints)
+        assert [(p.x, p.y) for p in kps.points] == [(1.5, 2.0), (4.5, 4.0), (7.5, 6.0)]
 
 
 def test_the_real_obb_sample_is_written_back_byte_for_byte(tmp_path: Path) -> None:

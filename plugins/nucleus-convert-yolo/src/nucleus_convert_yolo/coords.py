@@ -10,8 +10,10 @@ Conventions:
 * ``W`` and ``H`` are the image's displayed size (after EXIF orientation).
 
 Exactness: every number in a label file is a decimal string whose *quantum* ``q`` is the place
-value of its last digit (``"0.123400"`` -> 1e-6, ``"0.5"`` -> 0.1, ``"1"`` -> 1, ``"1e-3"`` ->
-1e-3): whoever wrote the file knew the value to within ``q/2``. The reader computes the pixel
+value of its last digit, but at most ``1e-6`` (``"0.123400"`` -> 1e-6, ``"0.1234567"`` -> 1e-7,
+``"0.5"`` -> 1e-6, ``"1"`` -> 1e-6): whoever wrote the file knew the value to within ``q/2``.
+The cap is there because writers that drop trailing zeros (``%g``, as Ultralytics' own tools
+write) mean ``"0.5"`` as 0.500000, not as anything from 0.45 to 0.55. The reader computes the pixel
 value exactly (integer arithmetic on the decimal digits), together with the half-width of the
 interval the true value lies in (``q_w * W / 2`` for a width, ``(q_cx/2 + q_w/4) * W`` for a
 box's left edge, ``q * W / 2`` for a polygon vertex), and returns the *shortest* decimal inside
@@ -92,6 +94,9 @@ def parse_number(text: str) -> Exact:
     if abs(exponent) > _MAX_EXPONENT or len(digits) + exponent > _MAX_EXPONENT:
         raise ValueError(f"{text!r} is out of any sensible range")
     mantissa = int(digits or "0")
+    if exponent > -FIRST_DECIMALS:  # the quantum is at most 1e-6 (see the module docstring)
+        mantissa *= 10 ** (exponent + FIRST_DECIMALS)
+        exponent = -FIRST_DECIMALS
     return Exact(-mantissa if sign == "-" else mantissa, exponent)
 
 
