@@ -44,6 +44,7 @@ BUILTIN_PLUGINS = (
     "nucleus_convert.converters.coco",
     "nucleus_convert.converters.kitti",
     "nucleus_convert.converters.kitti_raw",
+    "nucleus_convert.converters.labelme",
     "nucleus_convert.converters.nucleus",
     "nucleus_convert.converters.pointcloud",
     "nucleus_convert.converters.voc",

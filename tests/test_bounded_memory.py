@@ -185,6 +185,7 @@ def test_the_coco_reader_holds_no_more_than_the_parse_of_its_file(tmp_path: Path
         ("kitti", "kitti/object"),
         ("nucleus", "nucleus"),
         ("kitti_raw", "kitti_raw/2011_09_26"),
+        ("labelme", "labelme"),
     ],
 )
 def test_what_a_reader_built_goes_when_the_conversion_returns(

@@ -17,6 +17,7 @@ STATED = [
     ("kitti", ROOT / "kitti" / "object"),
     ("kitti_raw", ROOT / "kitti_raw" / "2011_09_26"),
     ("pointcloud", ROOT / "kitti" / "object" / "training" / "velodyne"),
+    ("labelme", ROOT / "labelme"),
 ]
 
 

@@ -25,7 +25,7 @@ from nucleus_convert.roundtrip import compare
 from nucleus_convert.testing.kitchen_sink import kitchen_sink_dataset
 from nucleus_convert.toolkit.losses import loss_row_problem
 
-TARGETS = ["coco", "voc", "kitti", "kitti_raw", "pointcloud", "nucleus"]
+TARGETS = ["coco", "voc", "kitti", "kitti_raw", "pointcloud", "nucleus", "labelme"]
 WRITE_ONLY_CHECKED = ["yolo"]  # its reader needs the image files to de-normalise labels
 
 

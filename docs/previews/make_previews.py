@@ -29,6 +29,7 @@ SAMPLES: dict[str, tuple[Path, str | None, str]] = {
         None,
         "2011_09_26_drive_0001_sync/velodyne_points/0000000003",
     ),
+    "labelme": (FIXTURES / "labelme", None, "street"),
     "nucleus": (FIXTURES / "nucleus", None, "img_000"),
     "pointcloud": (FIXTURES / "kitti" / "object" / "training" / "velodyne", "pointcloud", "000000"),
 }
