@@ -38,6 +38,8 @@ def detect(path: Path) -> bool:
     start = head.lstrip()[:1]
     if b'"reference_id"' in head:  # Nucleus payloads
         return False
+    if b'"shapes"' in head and (b'"points"' in head or b'"imagePath"' in head):
+        return False  # LabelMe (whose image flags may be named "info" or "images")
     if start == b"[":
         return b'"image_id"' in head and b'"score"' in head
     if start != b"{":

@@ -118,12 +118,6 @@ def test_a_folder_whose_first_file_sits_deep_is_detected(tmp_path: Path) -> None
     assert detect(tmp_path) is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="coco's detect claims any .json whose first 4 KiB hold '\"info\"', '\"images\"', "
-    "'\"categories\"' or '\"licenses\"', here a LabelMe flag named 'info'; the fix is in "
-    "nucleus_convert/converters/coco/__init__.py (e.g. leave out files with '\"shapes\"')",
-)
 def test_a_labelme_file_with_a_flag_named_like_a_coco_key_is_labelme_only(tmp_path: Path) -> None:
     text = (FIXTURES / "labelme" / "street.json").read_text(encoding="utf-8")
     path = tmp_path / "street.json"
