@@ -42,6 +42,7 @@ __all__ = [
 ENTRY_POINT_GROUP = "nucleus_convert"
 BUILTIN_PLUGINS = (
     "nucleus_convert.converters.coco",
+    "nucleus_convert.converters.cvat",
     "nucleus_convert.converters.kitti",
     "nucleus_convert.converters.kitti_raw",
     "nucleus_convert.converters.labelme",

@@ -121,8 +121,23 @@ def _kitti_raw(root: Path, n: int) -> Path:
     return nc.write(dataset.stream(), root / "2011_09_26", "kitti_raw").path
 
 
-def _peak(path: Path, fmt: str, hold: bool) -> int:
+def _measure_from_here() -> None:
+    """Collect what earlier tests left before a measurement starts: finalizers of their
+    garbage (temporary folders removed, files closed) would otherwise run, and allocate,
+    inside the window whenever the collector happens to run there."""
+    gc.collect()
     tracemalloc.start()
+
+
+def _peak(path: Path, fmt: str, hold: bool, repeat: int = 2) -> int:
+    """The smallest peak of ``repeat`` reads: the reader's own peak is the same every time,
+    while the interpreter now and then allocates a few MB of its own inside one window (seen
+    as one read of three peaking 3.8 MB above the other two, after other test modules ran)."""
+    return min(_one_peak(path, fmt, hold) for _ in range(repeat))
+
+
+def _one_peak(path: Path, fmt: str, hold: bool) -> int:
+    _measure_from_here()
     try:
         held = []
         for item in nc.read(path, fmt).items:
@@ -166,7 +181,7 @@ def test_the_coco_reader_holds_no_more_than_the_parse_of_its_file(tmp_path: Path
     and each image's annotations become model objects only as it streams out)."""
     path = _coco(tmp_path, 2000)
     nc.get_format("coco")
-    tracemalloc.start()
+    _measure_from_here()
     try:
         orjson.loads(path.read_bytes())
         parse = tracemalloc.get_traced_memory()[1]
@@ -186,6 +201,8 @@ def test_the_coco_reader_holds_no_more_than_the_parse_of_its_file(tmp_path: Path
         ("nucleus", "nucleus"),
         ("kitti_raw", "kitti_raw/2011_09_26"),
         ("labelme", "labelme"),
+        ("cvat", "cvat/images_task.xml"),
+        ("cvat", "cvat/video_task.xml"),
     ],
 )
 def test_what_a_reader_built_goes_when_the_conversion_returns(
@@ -217,12 +234,12 @@ def test_a_single_payload_file_holds_its_parse_not_its_model_objects(
     single.write_bytes(
         (bundle / "items.jsonl").read_bytes() + (bundle / "annotations.jsonl").read_bytes()
     )
-    tracemalloc.start()
+    _measure_from_here()
     try:
         records = [orjson.loads(line) for line in single.read_bytes().splitlines()]
         parse = tracemalloc.get_traced_memory()[1]
         del records
     finally:
         tracemalloc.stop()
-    _peak(single, "nucleus", hold=False)  # first-use imports and caches
-    assert _peak(single, "nucleus", hold=False) <= 1.15 * parse
+    _peak(single, "nucleus", hold=False, repeat=1)  # first-use imports and caches
+    assert _peak(single, "nucleus", hold=False, repeat=3) <= 1.15 * parse

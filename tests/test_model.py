@@ -18,6 +18,8 @@ STATED = [
     ("kitti_raw", ROOT / "kitti_raw" / "2011_09_26"),
     ("pointcloud", ROOT / "kitti" / "object" / "training" / "velodyne"),
     ("labelme", ROOT / "labelme"),
+    ("cvat", ROOT / "cvat" / "images_task.xml"),
+    ("cvat", ROOT / "cvat" / "video_task.xml"),
 ]
 
 

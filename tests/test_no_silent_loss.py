@@ -25,7 +25,7 @@ from nucleus_convert.roundtrip import compare
 from nucleus_convert.testing.kitchen_sink import kitchen_sink_dataset
 from nucleus_convert.toolkit.losses import loss_row_problem
 
-TARGETS = ["coco", "voc", "kitti", "kitti_raw", "pointcloud", "nucleus", "labelme"]
+TARGETS = ["coco", "voc", "kitti", "kitti_raw", "pointcloud", "nucleus", "labelme", "cvat"]
 WRITE_ONLY_CHECKED = ["yolo"]  # its reader needs the image files to de-normalise labels
 
 
@@ -124,6 +124,7 @@ EXPECTED_BUNDLE_ROWS = {
         ("item", "metadata.timestamp_us"),
         ("item", "reference_id"),
     },
+    "cvat": {("box", "track_id"), ("item", "camera"), ("box", "*"), ("item", "*")},
     "yolo": {
         ("box", "track_id"),
         ("item", "camera"),

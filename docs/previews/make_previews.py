@@ -23,6 +23,7 @@ FIXTURES = ROOT / "fixtures"
 SAMPLES: dict[str, tuple[Path, str | None, str]] = {
     "coco": (FIXTURES / "coco" / "instances_demo.json", None, "000000000100.jpg"),
     "voc": (FIXTURES / "voc", None, "2012_000001"),
+    "cvat": (FIXTURES / "cvat" / "images_task.xml", "cvat", "street 1.png"),
     "kitti": (FIXTURES / "kitti" / "object", None, "training/000000/image_2"),
     "kitti_raw": (
         FIXTURES / "kitti_raw" / "2011_09_26",

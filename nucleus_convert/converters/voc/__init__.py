@@ -7,6 +7,7 @@ format would.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from nucleus_convert.converters.voc.read import find_voc_root, is_voc_root, read_voc
@@ -29,7 +30,8 @@ def _looks_like_voc_xml(path: Path) -> bool:
             head = fh.read(_HEAD)
     except OSError:
         return False
-    return b"<annotation" in head
+    # <annotation> as a whole element name: CVAT's root is <annotations>.
+    return re.search(rb"<annotation[\s>/]", head) is not None
 
 
 def detect(path: Path) -> bool:
