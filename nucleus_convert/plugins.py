@@ -46,7 +46,9 @@ BUILTIN_PLUGINS = (
     "nucleus_convert.converters.kitti",
     "nucleus_convert.converters.kitti_raw",
     "nucleus_convert.converters.labelme",
+    "nucleus_convert.converters.labelstudio",
     "nucleus_convert.converters.nucleus",
+    "nucleus_convert.converters.nuscenes",
     "nucleus_convert.converters.pointcloud",
     "nucleus_convert.converters.voc",
 )

@@ -20,6 +20,8 @@ STATED = [
     ("labelme", ROOT / "labelme"),
     ("cvat", ROOT / "cvat" / "images_task.xml"),
     ("cvat", ROOT / "cvat" / "video_task.xml"),
+    ("labelstudio", ROOT / "labelstudio" / "tasks.json"),
+    ("nuscenes", ROOT / "nuscenes" / "v1.0-mini-like"),
 ]
 
 

@@ -25,7 +25,18 @@ from nucleus_convert.roundtrip import compare
 from nucleus_convert.testing.kitchen_sink import kitchen_sink_dataset
 from nucleus_convert.toolkit.losses import loss_row_problem
 
-TARGETS = ["coco", "voc", "kitti", "kitti_raw", "pointcloud", "nucleus", "labelme", "cvat"]
+TARGETS = [
+    "coco",
+    "voc",
+    "kitti",
+    "kitti_raw",
+    "pointcloud",
+    "nucleus",
+    "labelme",
+    "cvat",
+    "labelstudio",
+    "nuscenes",
+]
 WRITE_ONLY_CHECKED = ["yolo"]  # its reader needs the image files to de-normalise labels
 
 
@@ -125,6 +136,7 @@ EXPECTED_BUNDLE_ROWS = {
         ("item", "reference_id"),
     },
     "cvat": {("box", "track_id"), ("item", "camera"), ("box", "*"), ("item", "*")},
+    "labelstudio": {("box", "track_id"), ("item", "camera"), ("item", "*"), ("cuboid", "*")},
     "yolo": {
         ("box", "track_id"),
         ("item", "camera"),

@@ -31,10 +31,20 @@ SAMPLES: dict[str, tuple[Path, str | None, str]] = {
         "2011_09_26_drive_0001_sync/velodyne_points/0000000003",
     ),
     "labelme": (FIXTURES / "labelme", None, "street"),
+    "labelstudio": (FIXTURES / "labelstudio" / "tasks.json", None, "red square.png"),
     "nucleus": (FIXTURES / "nucleus", None, "img_000"),
+    "nuscenes": (
+        FIXTURES / "nuscenes" / "v1.0-mini-like",
+        None,
+        "n900-2024-03-11-10-02-13+0800__LIDAR_TOP__1710122533647951",
+    ),
     "pointcloud": (FIXTURES / "kitti" / "object" / "training" / "velodyne", "pointcloud", "000000"),
 }
 """format: (source, format named or None to detect, the reference id of the item shown)."""
+
+READ_OPTIONS: dict[str, dict[str, str]] = {"nuscenes": {"frame": "ego"}}
+"""Reader options of a sample: nuScenes scans in the world frame lie a kilometre from the
+origin the bird's-eye view is centred on; in the ego frame they surround the car."""
 
 MAX_SIZE = 640
 COLOURS = 128
@@ -47,7 +57,14 @@ def make_previews(out: Path) -> dict[str, Path]:
     written = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, (src, fmt, ref) in SAMPLES.items():
-            result = preview(src, Path(tmp) / name, from_=fmt, items=[ref], max_size=MAX_SIZE)
+            result = preview(
+                src,
+                Path(tmp) / name,
+                from_=fmt,
+                items=[ref],
+                max_size=MAX_SIZE,
+                read_options=READ_OPTIONS.get(name),
+            )
             [item] = result.items
             target = out / f"{name}.png"
             with Image.open(item.path) as im:
