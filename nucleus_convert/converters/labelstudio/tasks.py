@@ -167,9 +167,12 @@ class TaskReader:
             records = [{k: v for k, v in e.items() if k != "result"} for e in entries]
             if any(v is not None for r in records for v in r.values()):
                 metadata[name] = records
-        problem = json_value_problem(metadata)
-        if problem is not None:
-            raise self.fail(problem, record, "data")
+        for name, value in metadata.items():  # the field the value came from, in errors
+            parts = value.items() if name == "ls_task" else [(_source_field(name, key), value)]
+            for field, part in parts:
+                problem = json_value_problem(part)
+                if problem is not None:
+                    raise self.fail(problem, record, field)
         return metadata
 
     # ------------------------------------------------------------------ items
@@ -285,3 +288,14 @@ def _link(built: list[Built], taken: set[str]) -> None:
     for parent in parents:
         if parent.group_id is None:
             parent.group_id = parent.id
+
+
+def _source_field(name: str, image_key: str | None) -> str:
+    """The task field an item metadata key came from (for error messages)."""
+    if name == ANNOTATION_RECORD:
+        return "annotations"
+    if name == PREDICTION_RECORD:
+        return "predictions"
+    if name == "ls_task_id":
+        return "id"
+    return f"data.{image_key if name == 'ls_image_key' else name}"

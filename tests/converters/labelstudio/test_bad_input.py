@@ -118,9 +118,10 @@ def _deep(levels: int) -> list[Any]:
 
 CASES["deep data"] = (
     [_task(data={"image": "a.png", "k": _deep(70)})],
-    "field 'data'",
+    "field 'data.k'",
     "nested more than",
 )
+CASES["deep task field"] = ([_task(meta=_deep(70))], "field 'meta'", "nested more than")
 
 
 def _write(tmp_path: Path, data: Any) -> Path:
