@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set-up and tasks for nucleus-convert on a fresh machine that has Python 3.11.
 #   Both first install the Debian libraries open3d needs (apt-get, when missing).
-#   ./project.sh demo   create .venv, install, convert the bundled COCO, VOC, KITTI and YOLO fixtures to Nucleus and back
+#   ./project.sh demo   create .venv, install, convert the bundled fixtures (COCO, VOC, KITTI, LabelMe,
+#                       CVAT, Label Studio, nuScenes, YOLO) to Nucleus and back, preview, relabel, split
 #   ./project.sh test   create .venv, install with test extras and the example YOLO plugin, run ruff,
 #                       mypy and the test suites (tests/ and plugins/nucleus-convert-yolo/tests/)
 #   ./project.sh fuzz [N_PER_READER] [OUTDIR]   fuzz every reader with N mutated inputs each
@@ -69,6 +70,16 @@ case "${1:-}" in
         run convert fixtures/kitti/object "$out/kitti_nucleus" --to nucleus --overwrite
         run convert "$out/kitti_nucleus" "$out/kitti" --to kitti --overwrite
         run roundtrip fixtures/kitti/object --via nucleus
+        # The annotation tools' formats and driving logs, each through Nucleus and back.
+        run roundtrip fixtures/labelme --via nucleus
+        run roundtrip fixtures/cvat/video_task.xml --via nucleus
+        run roundtrip fixtures/labelstudio/tasks.json --via nucleus
+        run roundtrip fixtures/nuscenes/v1.0-mini-like --via nucleus
+        # What users do next: look, rename, split.
+        run preview fixtures/voc/VOC2012 "$out/preview" --overwrite
+        run convert fixtures/coco/instances_demo.json "$out/relabelled.json" --to coco \
+            --overwrite --keep-labels person,car
+        run split fixtures/nucleus "$out/split" --ratios train=0.5,val=0.5 --overwrite
         # A third-party format: the example YOLO plugin, installed from its own pyproject.
         run plugins
         run convert "$YOLO/tests/data/segment" "$out/yolo_nucleus" --to nucleus --overwrite
