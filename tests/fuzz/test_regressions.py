@@ -260,3 +260,58 @@ def test_a_voc_list_entry_that_fits_a_file_name_only_without_its_suffix(
     outcome = _read(servers, tmp_path, "voc", "VOC2012/ImageSets/Segmentation/train.txt", listing)
     _no_crash(outcome)
     assert outcome.status == "error" and "cannot name a file" in (outcome.message or "")
+
+
+def _nuscenes_table(name: str, edit: object) -> bytes:
+    """The fixture's ``name`` table with its first record changed by ``edit``."""
+    import orjson
+
+    path = FIXTURES / "nuscenes" / "v1.0-mini-like" / "v1.0-mini" / f"{name}.json"
+    rows = orjson.loads(path.read_bytes())
+    edit(rows[0])  # type: ignore[operator]
+    return orjson.dumps(rows)
+
+
+def test_a_labelme_image_path_longer_than_a_file_name(
+    servers: dict[tuple[str, ...], Server], tmp_path: Path
+) -> None:
+    # Found on the new readers' first long run: Path.is_file raised ENAMETOOLONG
+    doc = (FIXTURES / "labelme" / "empty image.json").read_text(encoding="utf-8")
+    long = doc.replace('"imagePath": "empty image.png"', '"imagePath": "' + "x" * 400 + '.png"')
+    assert long != doc
+    outcome = _read(servers, tmp_path, "labelme", "labelme/empty image.json", long.encode())
+    _no_crash(outcome)
+    assert outcome.status == "error" and "cannot name an image file" in (outcome.message or "")
+
+
+def test_a_nuscenes_box_rotation_whose_norm_overflows(
+    servers: dict[tuple[str, ...], Server], tmp_path: Path
+) -> None:
+    # Found on the new readers' first long run: [w, x, 1e308, z] passed the finite check and
+    # its squared norm overflowed inside the rotation matrix (a ValueError)
+    table = _nuscenes_table("sample_annotation", lambda r: r.update(rotation=[97, 0, 1e308, 75]))
+    path = "v1.0-mini-like/v1.0-mini/sample_annotation.json"
+    outcome = _read(servers, tmp_path, "nuscenes", path, table)
+    _no_crash(outcome)
+    assert outcome.status == "error" and "rotation quaternion" in (outcome.message or "")
+
+
+@pytest.mark.parametrize(
+    ("filename", "reason"),
+    [
+        (".", "names a folder, not a file"),
+        ("", "the name is empty"),
+        ("../../outside.pcd.bin", "climbs out of its folder"),
+        ("/abs/scan.pcd.bin", "is an absolute path"),
+    ],
+)
+def test_a_nuscenes_sample_data_file_name_that_names_no_file_under_the_dataroot(
+    servers: dict[tuple[str, ...], Server], tmp_path: Path, filename: str, reason: str
+) -> None:
+    # Found on the new readers' first long run: "." has no name (a ValueError from pathlib)
+    table = _nuscenes_table("sample_data", lambda r: r.update(filename=filename))
+    outcome = _read(
+        servers, tmp_path, "nuscenes", "v1.0-mini-like/v1.0-mini/sample_data.json", table
+    )
+    _no_crash(outcome)
+    assert outcome.status == "error" and reason in (outcome.message or ""), outcome.describe()

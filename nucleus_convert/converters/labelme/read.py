@@ -52,7 +52,7 @@ from nucleus_convert.model import (
     Taxonomy,
 )
 from nucleus_convert.toolkit.files import is_remote, load_json, local_image_size
-from nucleus_convert.toolkit.limits import json_value_problem
+from nucleus_convert.toolkit.limits import file_name_problem, json_value_problem
 from nucleus_convert.toolkit.on_error import OnError
 from nucleus_convert.toolkit.paths import confined
 
@@ -168,6 +168,9 @@ class LabelmeReader:
         name = _image_name(data, path)
         if is_remote(name):
             return name
+        problem = file_name_problem(name)
+        if problem is not None:
+            raise InputError(f"cannot name an image file: {problem}", path=path, field="imagePath")
         location = path.parent / name if name else None
         if location is not None and location.suffix.lower() != SUFFIX and location.is_file():
             return str(location)

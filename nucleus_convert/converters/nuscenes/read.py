@@ -65,6 +65,7 @@ from nucleus_convert.model import (
     Scene,
     partition_bounds,
 )
+from nucleus_convert.toolkit.limits import file_name_problem
 from nucleus_convert.toolkit.paths import unsafe_name_reason
 
 __all__ = ["TILT_TOLERANCE", "read_nuscenes"]
@@ -264,6 +265,9 @@ class _Reader:
         taken: set[str] = set()
         for d in (d for s in scenes for f in s.frames for d in f.data):
             filename = text(self.t, "sample_data", d.rec, "filename")
+            problem = _filename_problem(filename)
+            if problem is not None:
+                raise self.t.error("sample_data", d.rec, "filename", problem)
             for ref in (
                 reference_id(filename),
                 str(PurePosixPath(filename).with_suffix("")),
@@ -495,3 +499,13 @@ def read_nuscenes(src: Path, options: Mapping[str, Any]) -> Dataset:
     return Dataset(
         header, items(plan), model_scenes, reader.losses, partition=partition, length=length
     )
+
+
+def _filename_problem(filename: str) -> str | None:
+    """Why a ``sample_data`` ``filename`` cannot name a file under the dataroot (it is a
+    relative path with ``/`` separators), or None: the toolkit's reasons (empty, absolute,
+    ``..``, NUL, a part too long), or a last part that is no name (``.``)."""
+    problem = unsafe_name_reason(filename) or file_name_problem(filename)
+    if problem is None and PurePosixPath(filename).name in ("", ".", ".."):
+        problem = f"{filename!r} names a folder, not a file"
+    return problem

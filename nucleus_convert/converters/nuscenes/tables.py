@@ -213,11 +213,19 @@ def vector(t: Tables, table: str, rec: dict[str, Any], name: str) -> Vec3:
     return (nums[0], nums[1], nums[2])
 
 
+_NORM_RANGE = (1e-6, 1e6)
+"""Norms a quaternion may have (it is normalised before use; outside this range its squares
+underflow or overflow, and no rotation is that far from a unit quaternion)."""
+
+
 def quaternion(t: Tables, table: str, rec: dict[str, Any], name: str) -> Quat:
-    """A rotation ``[w, x, y, z]``: four finite numbers, not all zero."""
+    """A rotation ``[w, x, y, z]``: four finite numbers whose norm is within
+    :data:`_NORM_RANGE`."""
     nums = _numbers(_field(t, table, rec, name), 4)
-    if nums is None or not any(nums):
-        raise t.error(table, rec, name, f"expected a quaternion [w, x, y, z], got {rec[name]!r}")
+    if nums is None or not _NORM_RANGE[0] <= math.hypot(*nums) <= _NORM_RANGE[1]:
+        raise t.error(
+            table, rec, name, f"expected a rotation quaternion [w, x, y, z], got {rec[name]!r}"
+        )
     return (nums[0], nums[1], nums[2], nums[3])
 
 

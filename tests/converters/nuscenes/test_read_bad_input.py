@@ -87,7 +87,7 @@ def test_an_attribute_token_without_an_attribute_table_is_dangling(root: Path) -
     [
         ("size", [1.0, 2.0], "expected 3 finite numbers"),
         ("size", [1.0, -2.0, 3.0], "negative box size"),
-        ("rotation", [0, 0, 0, 0], "expected a quaternion [w, x, y, z]"),
+        ("rotation", [0, 0, 0, 0], "expected a rotation quaternion [w, x, y, z]"),
         ("translation", [1.0, "2", 3.0], "expected 3 finite numbers"),
         ("num_lidar_pts", -1, "expected an integer >= 0"),
     ],
