@@ -94,7 +94,7 @@ class Pieces:
     """The first segmentation's ``extra["coco_panoptic"]`` (its source record's other keys)."""
     segmentations: list[Segmentation] = field(default_factory=list)
     """The segmentations painted (their ids and extras are counted by the writer)."""
-    _groups: dict[str, tuple[Layer, Piece]] = field(default_factory=dict)
+    _groups: dict[tuple[str, str], tuple[Layer, Piece]] = field(default_factory=dict)
 
     def add(self, item: Item) -> Pieces:
         """Take every annotation of ``item`` in order; return ``self``."""
@@ -211,7 +211,19 @@ class Pieces:
             )
             return
         ring = [float(c) for point in ann.points for c in point]
-        key = ann.group_id if ann.group_id is not None else f"\x00{len(self.layers)}"
+        # One segment per group and label: a group of several labels (CVAT groups a person
+        # with their helmet) gives a segment per label, its grouping counted.
+        key = (ann.group_id, ann.label) if ann.group_id is not None else ("", f"{len(self.layers)}")
+        if ann.group_id is not None and any(
+            g == ann.group_id and label != ann.label for g, label in self._groups
+        ):
+            self.report.approximated(
+                "polygon",
+                "group_id",
+                reason="one panoptic segment has one category: a group of several labels is "
+                "written as one segment per label",
+                example=where,
+            )
         found = self._groups.get(key)
         if found is None:
             piece = Piece(ann.label, dict(ann.attributes), "polygon", "attributes", where, False)
@@ -220,11 +232,6 @@ class Pieces:
             self._groups[key] = (layer, piece)
             return
         layer, piece = found
-        if ann.label != piece.label:
-            raise OutputError(
-                f"{where}: one panoptic segment (group {ann.group_id!r}) cannot have labels "
-                f"{sorted({ann.label, piece.label})}"
-            )
         if ann.attributes and ann.attributes != piece.attributes:
             self.report.dropped(
                 "polygon",

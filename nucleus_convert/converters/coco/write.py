@@ -67,6 +67,11 @@ _NOT_IN_INSTANCES = (
 _NOT_IN_RESULTS = "a results file holds predictions; write ground truth with -w content=annotations"
 
 
+_MIXED_GROUP = (
+    "a COCO record has one category: a group of several labels is written as one record per "
+    "label"
+)
+
 class CocoWriter:
     """Collects COCO records item by item and writes the file in :meth:`finish`.
 
@@ -254,13 +259,23 @@ class CocoWriter:
         size: Size,
     ) -> None:
         """Write one COCO record for a group of annotations (see :func:`.records.split_group`);
-        its spare members become records of their own."""
-        group = split_group(members)
+        its spare members become records of their own. A COCO record has one category, so a
+        group of several labels (CVAT groups a person with their helmet) is written as one
+        record per label, in order of first appearance, each member's group counted as
+        approximated."""
         prediction = members[0].prediction
         where = f"item {item.reference_id!r}, group {members[0].group_id!r}"
-        labels = {a.label for a in group.members}
+        labels = list(dict.fromkeys(a.label for a in members))
         if len(labels) > 1:
-            raise OutputError(f"{where}: one COCO annotation cannot have labels {sorted(labels)}")
+            for label in labels:
+                part = [a for a in members if a.label == label]
+                for a in part:
+                    self.sides[prediction].approximated(
+                        a.kind, "group_id", reason=_MIXED_GROUP, example=where
+                    )
+                self._group(part, item, image, size)
+            return
+        group = split_group(members)
         head = group.members[0]
         side = self.sides[prediction]
         rec: dict[str, Any] = {}

@@ -498,3 +498,21 @@ def test_corpus_panoptic_files_come_back_identical_through_nucleus(
         assert np.array_equal(png_ids(pngs / record["file_name"]), want)
         for entry in record["segments_info"]:
             assert np.count_nonzero(want == entry["id"]) == entry["area"]
+
+
+def test_a_group_of_several_labels_gives_a_segment_per_label(tmp_path: Path) -> None:
+    # CVAT groups a person with their helmet: one segment has one category.
+    person = nc.Polygon(label="person", group_id="7", points=[(0, 0), (8, 0), (8, 8), (0, 8)])
+    helmet = nc.Polygon(label="helmet", group_id="7", points=[(10, 0), (14, 0), (14, 4), (10, 4)])
+    item = nc.Item("a.jpg", nc.ImageMedia("a.jpg", 16, 16), annotations=[person, helmet])
+    result = nc.write(nc.Dataset.of([item]), tmp_path / "out", "coco", task="panoptic")
+    data = orjson.loads((tmp_path / "out" / "out.json").read_bytes())
+    names = {c["id"]: c["name"] for c in data["categories"]}
+    [record] = data["annotations"]
+    segments = {names[s["category_id"]]: s for s in record["segments_info"]}
+    assert set(segments) == {"person", "helmet"}
+    ids = png_ids(tmp_path / "out" / "out" / record["file_name"])
+    for name, segment in segments.items():
+        assert segment_stats(ids, segment["id"]) == (segment["area"], segment["bbox"]), name
+    rows = {(e.kind, e.field): e.counts for e in result.report}
+    assert rows[("polygon", "group_id")]["approximated"] == 1  # the helmet, written apart

@@ -126,3 +126,27 @@ def test_a_grouped_member_with_other_attributes_is_counted(tmp_path: Path) -> No
     [record] = orjson.loads((tmp_path / "out.json").read_bytes())["annotations"]
     assert record["k"] == 1
     assert _dropped(result.report) == {("polygon", "attributes"): 1}
+
+
+def test_a_group_of_several_labels_becomes_one_record_per_label_and_is_counted(
+    tmp_path: Path,
+) -> None:
+    # CVAT groups shapes of different labels (a person and their helmet): one COCO record has
+    # one category, so each label's members become a record of their own.
+    members = [
+        nc.Box(label="person", id="p", group_id="7", x=0, y=0, width=10, height=20),
+        nc.Polygon(label="person", id="pp", group_id="7", points=[(0, 0), (10, 0), (10, 20)]),
+        nc.Box(label="helmet", id="h", group_id="7", x=2, y=0, width=4, height=3),
+    ]
+    item = nc.Item("a.jpg", nc.ImageMedia("a.jpg", 32, 32), annotations=members)
+    result = nc.write(nc.Dataset.of([item]), tmp_path / "out.json", "coco")
+    data = orjson.loads((tmp_path / "out.json").read_bytes())
+    names = {c["id"]: c["name"] for c in data["categories"]}
+    records = [
+        (names[a["category_id"]], a["bbox"], bool(a["segmentation"])) for a in data["annotations"]
+    ]
+    assert records == [("person", [0, 0, 10, 20], True), ("helmet", [2, 0, 4, 3], False)]
+    rows = {(e.kind, e.field): e for e in result.report}
+    assert rows[("box", "group_id")].counts == {"approximated": 2}
+    assert rows[("polygon", "group_id")].counts == {"approximated": 1}
+    assert "one record per label" in rows[("box", "group_id")].reasons["approximated"]
