@@ -68,9 +68,9 @@ _NOT_IN_RESULTS = "a results file holds predictions; write ground truth with -w 
 
 
 _MIXED_GROUP = (
-    "a COCO record has one category: a group of several labels is written as one record per "
-    "label"
+    "a COCO record has one category: a group of several labels is written as one record per label"
 )
+
 
 class CocoWriter:
     """Collects COCO records item by item and writes the file in :meth:`finish`.
