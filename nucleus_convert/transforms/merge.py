@@ -14,11 +14,13 @@ Conventions:
   label are refused. Taxonomies: their labels joined. Format-specific header fields
   (``Header.extra``, ``source``) come from the first source; other sources' are counted as
   dropped.
-* Ids: an item reference id or a scene id that an earlier source already used is refused
-  (``on_clash="error"``, naming both sources) or renamed ``<id>~<n>`` (``n``: the source's
-  place, 1-based, then a counter if that is taken too; counted as ``item``/``scene``
-  ``reference_id`` changed). Ids of items in scenes are fixed before the first item streams;
-  an item outside scenes whose id a scene item of any source holds is renamed, or refused.
+* Ids: an item reference id, a scene id or a track id that an earlier source already used is
+  refused (``on_clash="error"``, naming both sources) or renamed ``<id>~<n>`` (``n``: the
+  source's place, 1-based, then a counter if that is taken too; counted as ``item``/``scene``
+  ``reference_id`` or ``<kind>`` ``track_id`` changed). Track ids matter because Nucleus
+  tracks are dataset-wide: two sources' ``car-1`` would otherwise become one track. Ids of
+  items in scenes are fixed before the first item streams; an item outside scenes whose id a
+  scene item of any source holds is renamed, or refused.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 from nucleus_convert import api
 from nucleus_convert.errors import InputError
 from nucleus_convert.loss import LossReport
-from nucleus_convert.model import Category, Dataset, Frame, Header, Item, Scene
+from nucleus_convert.model import Annotation, Category, Dataset, Frame, Header, Item, Scene
 from nucleus_convert.plugins import get_registry
 from nucleus_convert.transforms.split import local_only
 
@@ -94,8 +96,15 @@ class _Ids:
         self.taken: dict[str, int] = {}  # item id -> source that holds it
         self.scene_ids: dict[str, int] = {}
         self.renamed: list[dict[str, str]] = [{} for _ in paths]
+        self.tracks: dict[str, int] = {}  # track id -> source that uses it
+        self.track_names: list[dict[str, str]] = [{} for _ in paths]
 
-    def _new(self, k: int, ref: str, taken: Mapping[str, int], kind: str, holder: int) -> str:
+    def _new(
+        self, k: int, ref: str, taken: Mapping[str, int], kind: str, holder: int, count: bool = True
+    ) -> str:
+        """A fresh name for ``ref`` (a ``kind`` id of source ``k`` that source ``holder``
+        already uses), counted as changed unless ``count`` is false; an error when ids may not
+        be renamed."""
         if not self.rename:
             raise InputError(
                 f"{kind} {ref!r} of {self.paths[k]} is also in {self.paths[holder]} "
@@ -105,10 +114,11 @@ class _Ids:
         while new in taken:
             n += 1
             new = f"{ref}~{k + 1}.{n}"
-        self.report.changed(
-            kind, "reference_id", reason="renamed: an earlier source holds the id",
-            example=f"{self.paths[k]}: {ref} -> {new}",
-        )  # fmt: skip
+        if count:
+            self.report.changed(
+                kind, "reference_id", reason="renamed: an earlier source holds the id",
+                example=f"{self.paths[k]}: {ref} -> {new}",
+            )  # fmt: skip
         return new
 
     def scene(self, k: int, scene: Scene) -> Scene:
@@ -144,7 +154,36 @@ class _Ids:
         else:
             new = ref
             self.taken[new] = k
-        return item if new == ref else replace(item, reference_id=new)
+        annotations = self._tracked(k, item)
+        if new == ref and annotations is item.annotations:
+            return item
+        return replace(item, reference_id=new, annotations=annotations)
+
+    def _tracked(self, k: int, item: Item) -> list[Annotation]:
+        """The item's annotations with track ids an earlier source uses renamed (Nucleus
+        tracks are dataset-wide: two sources' "car-1" would become one track)."""
+        out: list[Annotation] | None = None
+        for n, ann in enumerate(item.annotations):
+            track = ann.track_id
+            if track is None:
+                continue
+            new = self.track_names[k].get(track)
+            if new is None:
+                holder = self.tracks.get(track, k)
+                if holder != k:
+                    new = self._new(k, track, self.tracks, "track", holder, count=False)
+                else:
+                    new = track
+                self.track_names[k][track] = new
+                self.tracks.setdefault(new, k)
+            if new != track:
+                self.report.changed(
+                    ann.kind, "track_id", reason="renamed: an earlier source uses the track id",
+                    example=f"{self.paths[k]}: {track} -> {new}",
+                )  # fmt: skip
+                out = list(item.annotations) if out is None else out
+                out[n] = replace(ann, track_id=new)
+        return item.annotations if out is None else out
 
 
 def merge_headers(headers: list[Header], names: list[str], report: LossReport) -> Header:

@@ -102,3 +102,22 @@ def test_cli_merge_renames_and_prints_json(tmp_path: Path) -> None:
     assert data["counts"]["items"] == 20 and data["counts"]["scenes"] == 4
     proc = run_cli("merge", str(BUNDLE), str(tmp_path / "x"))
     assert proc.returncode == 2 and "two or more sources and a destination" in proc.stderr
+
+
+def test_a_track_id_two_sources_use_is_renamed_or_refused(tmp_path: Path) -> None:
+    def source(name: str, ref: str) -> Path:
+        box = nc.Box(label="car", id="b", track_id="car-1", x=0, y=0, width=2, height=2)
+        item = nc.Item(ref, nc.ImageMedia(f"{ref}.png", 8, 8), annotations=[box])
+        return nc.write(nc.Dataset.of([item]), tmp_path / name, "nucleus").path
+
+    a, b = source("a", "frame-a"), source("b", "frame-b")
+    with pytest.raises(InputError, match=r"track 'car-1' of .* is also in"):
+        nc.merge([a, b], tmp_path / "refused")
+    result = nc.merge([a, b], tmp_path / "out", on_clash="rename")
+    tracks = {
+        item.reference_id: [ann.track_id for ann in item.annotations]
+        for item in nc.read(tmp_path / "out", "nucleus").items
+    }
+    assert tracks == {"frame-a": ["car-1"], "frame-b": ["car-1~2"]}
+    rows = {(e.kind, e.field): e.counts for e in result.report}
+    assert rows[("box", "track_id")] == {"changed": 1}
