@@ -315,3 +315,16 @@ def test_a_nuscenes_sample_data_file_name_that_names_no_file_under_the_dataroot(
     )
     _no_crash(outcome)
     assert outcome.status == "error" and reason in (outcome.message or ""), outcome.describe()
+
+
+@pytest.mark.parametrize("tail", [b"", b"]" * 3000 + b"}"])
+def test_a_coco_file_nested_past_msgspecs_limit(
+    servers: dict[tuple[str, ...], Server], tmp_path: Path, tail: bytes
+) -> None:
+    # Found by the all-readers run at the end of the stop that added the new formats: the
+    # typed decoder (msgspec) raised RecursionError on deep nesting, before the dict path
+    # could give its located error (a truncated file, or one nested too deep to carry)
+    data = b'{"info": ' + b"[" * 3000 + tail
+    outcome = _read(servers, tmp_path, "coco_instances", "instances_demo.json", data)
+    _no_crash(outcome)
+    assert outcome.status == "error", outcome.describe()

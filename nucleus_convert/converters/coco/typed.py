@@ -102,9 +102,10 @@ def decode_typed(
 ) -> tuple[dict[str, Any], list[TypedAnnotation], Extras] | None:
     """``data`` decoded by the typed schema: the top-level keys but ``annotations`` as orjson
     parses them, the annotation records and their :data:`Extras`. ``None`` when it does not
-    fit, or when orjson would refuse a part msgspec kept raw (text that is not UTF-8): the
-    caller then reads the file as dicts, which also gives the located error for malformed
-    JSON."""
+    fit, or when orjson would refuse a part msgspec kept raw (text that is not UTF-8), or when
+    msgspec's nesting limit is hit (a ``RecursionError`` from its decoder, well before
+    orjson's 1,024 levels): the caller then reads the file as dicts, which also gives the
+    located error for malformed JSON and for values nested too deep."""
     try:
         typed = _DECODER.decode(data)
         extras = {
@@ -113,7 +114,7 @@ def decode_typed(
             if len(a.attributes)
         }
         return typed.header(), typed.annotations, extras
-    except (msgspec.ValidationError, msgspec.DecodeError, orjson.JSONDecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, orjson.JSONDecodeError, RecursionError):
         return None
 
 
