@@ -16,12 +16,23 @@ import shutil
 import stat
 from pathlib import Path
 
-from nucleus_convert.toolkit.files import is_remote
+from nucleus_convert.model import ImageMedia
+from nucleus_convert.toolkit.files import is_remote, local_image_size
 
-__all__ = ["IMAGE_MODES", "place_image", "regular_local_file"]
+__all__ = ["IMAGE_MODES", "image_size", "place_image", "regular_local_file"]
 
 IMAGE_MODES = ("copy", "symlink", "none")
 """``copy`` the file, ``symlink`` to its absolute resolved path, or write ``none``."""
+
+
+def image_size(media: object) -> tuple[int, int] | None:
+    """``(width, height)`` of image media: the model's when both are set, else from the local
+    image's header; ``None`` for other media, or when neither says."""
+    if not isinstance(media, ImageMedia):
+        return None
+    if media.width and media.height:
+        return int(media.width), int(media.height)
+    return local_image_size(media.path)
 
 
 def regular_local_file(location: str) -> Path | None:

@@ -45,8 +45,7 @@ from nucleus_convert.errors import OutputError
 from nucleus_convert.loss import LossReport
 from nucleus_convert.model import Dataset, Header, ImageMedia, Item, PointCloudMedia
 from nucleus_convert.registry import WriteSummary
-from nucleus_convert.toolkit.files import local_image_size
-from nucleus_convert.toolkit.images import place_image
+from nucleus_convert.toolkit.images import image_size, place_image
 from nucleus_convert.toolkit.losses import FieldLedger, drop_metadata, holds_value
 from nucleus_convert.toolkit.paths import confined, unsafe_name_reason
 
@@ -62,15 +61,6 @@ def _flavour(option: Any, header: Header) -> str:
         return str(option)
     facts = header.extra.get(EXTRA_KEY)
     return "video" if isinstance(facts, dict) and facts.get("flavour") == "video" else "images"
-
-
-def _size(item: Item) -> tuple[int, int] | None:
-    media = item.media
-    if not isinstance(media, ImageMedia):
-        return None
-    if media.width and media.height:
-        return int(media.width), int(media.height)
-    return local_image_size(media.path)
 
 
 class _CvatWriter:
@@ -102,7 +92,7 @@ class _CvatWriter:
                 self.report.dropped(ann.kind, reason=NOT_AN_IMAGE, example=where)
             return
         self.ledger.fields(item, where, handled=HANDLED["item"])
-        shapes, tags, size = self.annotations.build(item, where, _size(item))
+        shapes, tags, size = self.annotations.build(item, where, image_size(item.media))
         if self.video:
             drop_metadata(
                 self.report,

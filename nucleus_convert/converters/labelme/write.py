@@ -50,8 +50,8 @@ from nucleus_convert.model import (
     MultiCategory,
 )
 from nucleus_convert.registry import WriteSummary
-from nucleus_convert.toolkit.files import SafeNames, is_remote, local_image_size
-from nucleus_convert.toolkit.images import place_image, regular_local_file
+from nucleus_convert.toolkit.files import SafeNames, is_remote
+from nucleus_convert.toolkit.images import image_size, place_image, regular_local_file
 from nucleus_convert.toolkit.limits import json_value_problem
 from nucleus_convert.toolkit.losses import FieldLedger, drop_metadata
 from nucleus_convert.toolkit.paths import confined
@@ -113,7 +113,7 @@ class _LabelmeWriter:
             return
         self.ledger.fields(item, where, handled=HANDLED["item"])
         name = self._name(item.reference_id, where)
-        size = _size(media)
+        size = image_size(media)
         shaped, categories = self._split(item.annotations, where)
         doc: dict[str, Any] = {
             "version": WRITTEN_VERSION,
@@ -262,12 +262,6 @@ class _LabelmeWriter:
             where=where,
         )
         return kept
-
-
-def _size(media: ImageMedia) -> tuple[int, int] | None:
-    if media.width and media.height:
-        return int(media.width), int(media.height)
-    return local_image_size(media.path)
 
 
 def write_labelme(

@@ -75,8 +75,8 @@ from nucleus_convert.model import (
     Segmentation,
 )
 from nucleus_convert.registry import WriteSummary
-from nucleus_convert.toolkit.files import SafeNames, local_image_size
-from nucleus_convert.toolkit.images import place_image, regular_local_file
+from nucleus_convert.toolkit.files import SafeNames
+from nucleus_convert.toolkit.images import image_size, place_image, regular_local_file
 from nucleus_convert.toolkit.instance_masks import instance_masks_for_nucleus
 from nucleus_convert.toolkit.losses import FieldLedger
 from nucleus_convert.toolkit.paths import confined
@@ -175,7 +175,7 @@ class _VocWriter:
         )
         kept = self._ground_truth(annotations, where)
         objects = self._objects(kept, where)
-        size = _image_size(item)
+        size = image_size(item.media)
         segmentations = [a for a in kept if isinstance(a, Segmentation)]
         segmented = self.masks.write(segmentations, size, stem, objects, where)
         classes = self._classes(kept, where)
@@ -429,16 +429,6 @@ class _VocWriter:
             (self.dst / "labelmap.txt").write_text(self.labelmap.to_text(), encoding="utf-8")
             self.summary.files.append("labelmap.txt")
         self.summary.files.extend(sorted(self.made | folders))
-
-
-def _image_size(item: Item) -> tuple[int, int] | None:
-    """``(width, height)`` from the media, else from the local image's header."""
-    media = item.media
-    if not isinstance(media, ImageMedia):
-        return None
-    if media.width and media.height:
-        return int(media.width), int(media.height)
-    return local_image_size(media.path)
 
 
 def _polygons_box(polygons: list[Polygon], group: str | None) -> Box:
