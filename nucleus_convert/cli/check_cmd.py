@@ -11,7 +11,14 @@ from typing import Any
 import click
 
 from nucleus_convert import api
-from nucleus_convert.cli.common import EXIT_LOSS, cli, echo_json, parse_kv, print_table
+from nucleus_convert.cli.common import (
+    EXIT_LOSS,
+    cli,
+    echo_json,
+    print_table,
+    read_option,
+    write_option,
+)
 from nucleus_convert.cli.help import FormatHelpCommand
 from nucleus_convert.model import count_records
 from nucleus_convert.plugins import get_registry
@@ -48,24 +55,13 @@ def route_options(
 @click.argument("src", type=click.Path(path_type=Path))
 @click.option("--via", required=True, metavar="FORMAT", help="Format to go through and back.")
 @click.option("--from", "from_", metavar="FORMAT", help="Source format (detected when omitted).")
-@click.option(
-    "-r",
-    "--read-option",
-    "read_options",
-    multiple=True,
-    callback=parse_kv,
+@read_option(
+    "Reader option for every read of the formats that have it, or of FORMAT only (repeatable).",
     metavar="[FORMAT:]KEY=VALUE",
-    help="Reader option for every read of the formats that have it, or of FORMAT only "
-    "(repeatable).",
 )
-@click.option(
-    "-w",
-    "--write-option",
-    "write_options",
-    multiple=True,
-    callback=parse_kv,
+@write_option(
+    "Writer option for both legs' writers that have it, or FORMAT's only (repeatable).",
     metavar="[FORMAT:]KEY=VALUE",
-    help="Writer option for both legs' writers that have it, or FORMAT's only (repeatable).",
 )
 @click.option(
     "--tolerance",
@@ -134,15 +130,7 @@ def roundtrip(
 @cli.command()
 @click.argument("src", type=click.Path(path_type=Path))
 @click.option("--from", "from_", metavar="FORMAT", help="Source format (detected when omitted).")
-@click.option(
-    "-r",
-    "--read-option",
-    "read_options",
-    multiple=True,
-    callback=parse_kv,
-    metavar="KEY=VALUE",
-    help="Reader option (repeatable).",
-)
+@read_option()
 @click.option("--json", "as_json", is_flag=True, help="Print counts and timings as JSON.")
 def inspect(src: Path, from_: str | None, read_options: dict[str, str], as_json: bool) -> None:
     """Read SRC completely (validating it) and count what it holds."""

@@ -3,6 +3,7 @@ arguments, tables and JSON on stdout, exit statuses."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -19,6 +20,8 @@ __all__ = [
     "echo_json",
     "parse_kv",
     "print_table",
+    "read_option",
+    "write_option",
 ]
 
 EXIT_USAGE = 2
@@ -40,6 +43,27 @@ def parse_kv(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
             raise click.BadParameter(f"expected KEY=VALUE, got {value!r}", ctx=ctx, param=param)
         out[key.strip()] = val
     return out
+
+
+def read_option(
+    help: str = "Reader option (repeatable).", metavar: str = "KEY=VALUE"
+) -> Callable[[Any], Any]:
+    """``-r/--read-option KEY=VALUE`` (repeatable), given to the command as ``read_options``."""
+    return _kv_option("-r", "--read-option", "read_options", help, metavar)
+
+
+def write_option(
+    help: str = "Writer option (repeatable).", metavar: str = "KEY=VALUE"
+) -> Callable[[Any], Any]:
+    """``-w/--write-option KEY=VALUE`` (repeatable), given to the command as
+    ``write_options``."""
+    return _kv_option("-w", "--write-option", "write_options", help, metavar)
+
+
+def _kv_option(short: str, long: str, dest: str, help: str, metavar: str) -> Callable[[Any], Any]:
+    return click.option(
+        short, long, dest, multiple=True, callback=parse_kv, metavar=metavar, help=help
+    )
 
 
 class PathOrUrl(click.ParamType):  # type: ignore[type-arg]

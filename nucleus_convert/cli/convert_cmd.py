@@ -13,7 +13,13 @@ import click
 import orjson
 
 from nucleus_convert import api
-from nucleus_convert.cli.common import PathOrUrl, cli, echo_json, parse_kv
+from nucleus_convert.cli.common import (
+    PathOrUrl,
+    cli,
+    echo_json,
+    read_option,
+    write_option,
+)
 from nucleus_convert.cli.help import FormatHelpCommand
 from nucleus_convert.cli.progress import progress_bar
 from nucleus_convert.errors import DestinationError
@@ -31,24 +37,8 @@ __all__ = ["convert", "result_summary"]
     "--to", "to", metavar="FORMAT", default="nucleus", show_default=True, help="Target format."
 )
 @click.option("--overwrite", is_flag=True, help="Replace DST when it exists and is not empty.")
-@click.option(
-    "-r",
-    "--read-option",
-    "read_options",
-    multiple=True,
-    callback=parse_kv,
-    metavar="KEY=VALUE",
-    help="Reader option (repeatable; see the list below, or formats NAME).",
-)
-@click.option(
-    "-w",
-    "--write-option",
-    "write_options",
-    multiple=True,
-    callback=parse_kv,
-    metavar="KEY=VALUE",
-    help="Writer option (repeatable; see the list below, or formats NAME).",
-)
+@read_option("Reader option (repeatable; see the list below, or formats NAME).")
+@write_option("Writer option (repeatable; see the list below, or formats NAME).")
 @click.option(
     "--progress/--no-progress",
     default=None,

@@ -7,30 +7,17 @@ from typing import Any
 
 import click
 
-from nucleus_convert.cli.common import PathOrUrl, cli, echo_json, parse_kv
+from nucleus_convert.cli.common import (
+    PathOrUrl,
+    cli,
+    echo_json,
+    read_option,
+    write_option,
+)
 from nucleus_convert.transforms.merge import merge as run_merge
 from nucleus_convert.transforms.split import split as run_split
 
 __all__ = ["merge", "split"]
-
-_READ = click.option(
-    "-r",
-    "--read-option",
-    "read_options",
-    multiple=True,
-    callback=parse_kv,
-    metavar="KEY=VALUE",
-    help="Reader option (repeatable).",
-)
-_WRITE = click.option(
-    "-w",
-    "--write-option",
-    "write_options",
-    multiple=True,
-    callback=parse_kv,
-    metavar="KEY=VALUE",
-    help="Writer option (repeatable).",
-)
 
 
 @cli.command()
@@ -55,8 +42,8 @@ _WRITE = click.option(
 @click.option("--from", "from_", metavar="FORMAT", help="Source format (detected when omitted).")
 @click.option("--to", metavar="FORMAT", help="Format of the splits (default: the source's).")
 @click.option("--overwrite", is_flag=True, help="Replace DST when it exists and is not empty.")
-@_READ
-@_WRITE
+@read_option()
+@write_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def split(
     src: Path | str,
@@ -113,8 +100,8 @@ def split(
     "<id>~<n> (counted in the loss report).",
 )
 @click.option("--overwrite", is_flag=True, help="Replace DST when it exists and is not empty.")
-@_READ
-@_WRITE
+@read_option()
+@write_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def merge(
     sources: tuple[Path | str, ...],

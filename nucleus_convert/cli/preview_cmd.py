@@ -9,7 +9,12 @@ from pathlib import Path
 
 import click
 
-from nucleus_convert.cli.common import PathOrUrl, cli, echo_json, parse_kv
+from nucleus_convert.cli.common import (
+    PathOrUrl,
+    cli,
+    echo_json,
+    read_option,
+)
 from nucleus_convert.drawing import preview as make_previews
 from nucleus_convert.drawing.render import DEFAULT_MAX_SIZE
 from nucleus_convert.drawing.run import MIN_MAX_SIZE
@@ -47,15 +52,7 @@ def _max_pixels(ctx: click.Context, param: click.Parameter, value: str | None) -
     "not hold is an error.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace OUT when it exists and is not empty.")
-@click.option(
-    "-r",
-    "--read-option",
-    "read_options",
-    multiple=True,
-    callback=parse_kv,
-    metavar="KEY=VALUE",
-    help="Reader option (repeatable; see formats NAME), e.g. -r image_root=DIR for COCO.",
-)
+@read_option("Reader option (repeatable; see formats NAME), e.g. -r image_root=DIR for COCO.")
 @click.option(
     "--max-size",
     type=click.IntRange(min=MIN_MAX_SIZE),
